@@ -1,0 +1,22 @@
+import { CacheCommand } from './commands/cache.js';
+import { CatCommand } from './commands/cat.js';
+import { ChopCommand } from './commands/chop.js';
+import { ChunkCommand } from './commands/chunk.js';
+import { ExtractCommand } from './commands/extract.js';
+import { ListChunksCommand } from './commands/list-chunks.js';
+import { MakeCommand } from './commands/make.js';
+import { PruneCommand } from './commands/prune.js';
+import { VerifyCommand } from './commands/verify.js';
+
+/** Every desync subcommand, for oclif's explicit command discovery. */
+export const COMMANDS = {
+  cache: CacheCommand,
+  cat: CatCommand,
+  chop: ChopCommand,
+  chunk: ChunkCommand,
+  extract: ExtractCommand,
+  'list-chunks': ListChunksCommand,
+  make: MakeCommand,
+  prune: PruneCommand,
+  verify: VerifyCommand,
+};

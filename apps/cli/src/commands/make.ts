@@ -1,0 +1,46 @@
+import { makeBlob, openWriteStore } from '@desync/engine';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { chunkSizeFlag, chunkSizesFrom, writeStoreFlag } from '../flags.js';
+import { progressBar } from '../progress-bar.js';
+
+export class MakeCommand extends BaseCommand {
+  static override description =
+    'Chunk a file into a store and write its blob index (.caibx), identical to casync make.';
+  static override examples = ['<%= config.bin %> <%= command.id %> -s /var/store image.caibx image.raw'];
+  static override args = {
+    index: Args.string({ description: 'index file to write (.caibx)', required: true }),
+    file: Args.string({ description: 'file to chunk', required: true }),
+  };
+  static override flags = {
+    store: writeStoreFlag,
+    'chunk-size': chunkSizeFlag,
+    concurrency: Flags.integer({
+      char: 'n',
+      description: 'worker threads (default: number of CPUs)',
+      min: 1,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(MakeCommand);
+    const store = await openWriteStore(flags.store);
+    try {
+      const r = await makeBlob({
+        input: args.file,
+        indexPath: args.index,
+        store,
+        chunkSizes: chunkSizesFrom(flags['chunk-size']),
+        concurrency: flags.concurrency,
+        progress: progressBar(),
+      });
+      if (process.stderr.isTTY) {
+        this.logToStderr(
+          `${r.chunks} chunks (${r.uniqueChunks} unique), ${r.storedChunks} new in the store, ${r.size} bytes`,
+        );
+      }
+    } finally {
+      await store.close();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { InvalidArgument, isPruneStore, openStore } from '@desync/core';
+import { verifyStore } from '@desync/engine';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { concurrencyFlag } from '../flags.js';
+import { progressBar } from '../progress-bar.js';
+
+export class VerifyCommand extends BaseCommand {
+  static override description =
+    'Check that every chunk in a store hashes to its id; with -r remove the ones that do not.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -s /var/store',
+    '<%= config.bin %> <%= command.id %> -s /var/store -r',
+  ];
+  static override flags = {
+    store: Flags.string({ char: 's', description: 'chunk store to check', required: true }),
+    repair: Flags.boolean({ char: 'r', description: 'remove invalid chunks', default: false }),
+    concurrency: concurrencyFlag,
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(VerifyCommand);
+    const store = await openStore(flags.store);
+    try {
+      if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list its chunks`);
+      const r = await verifyStore({
+        store,
+        repair: flags.repair,
+        concurrency: flags.concurrency,
+        progress: progressBar('chunks'),
+        onInvalid: (id, reason) => this.logToStderr(`desync: chunk ${id} in ${store} is invalid: ${reason}`),
+      });
+      this.log(`${r.checked} chunks checked, ${r.invalid} invalid, ${r.removed} removed`);
+      if (r.invalid > r.removed) this.exit(4);
+    } finally {
+      await store.close();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { ChunkSizes } from './chunk-sizes.js';
+
+/** Main → worker: chunk one section of a file. */
+export interface SectionTask {
+  type: 'section';
+  taskId: number;
+  path: string;
+  /** File offset where a chunk is assumed to start. */
+  start: number;
+  /** Chunks that start before this offset (plus `overlap`) are reported. */
+  end: number;
+  overlap: number;
+  sizes: ChunkSizes;
+  hash: boolean;
+  /** Chunks starting at or after this offset are offered to the sink (Infinity: none). */
+  storeFrom: number;
+}
+
+/** Main → worker: which of the offered chunks to compress and send. */
+export interface WantReply {
+  type: 'want-reply';
+  queryId: number;
+  wanted: boolean[];
+}
+
+export type ToWorker = SectionTask | WantReply;
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: 'want'; taskId: number; queryId: number; ids: string[] }
+  | { type: 'frames'; taskId: number; ids: string[]; frames: Uint8Array[]; sizes: number[] }
+  | { type: 'progress'; taskId: number; bytes: number }
+  | {
+      type: 'done';
+      taskId: number;
+      starts: Float64Array;
+      sizes: Float64Array;
+      /** 32 bytes per chunk, or empty when not hashing. */
+      ids: Uint8Array;
+    }
+  | { type: 'error'; taskId: number; message: string; code?: string };

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { loadCodec, type ZstdCodec } from '@desync/core';
+import { BoundaryScanner } from './boundary-scanner.js';
+import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.js';
+
+// Worker thread: reads one section of a file in blocks, finds casync's boundaries, hashes
+// each chunk and, for chunks the main thread wants stored, compresses them, all without
+// copying the data out of the block buffer.
+
+const BLOCK_SIZE = 4 * 1024 * 1024;
+const port = parentPort!;
+const pendingWants = new Map<number, (wanted: boolean[]) => void>();
+let nextQueryId = 1;
+let codec: ZstdCodec | undefined;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+function askWanted(taskId: number, ids: string[]): Promise<boolean[]> {
+  const queryId = nextQueryId++;
+  return new Promise((resolve) => {
+    pendingWants.set(queryId, resolve);
+    post({ type: 'want', taskId, queryId, ids });
+  });
+}
+
+interface Offer {
+  id: string;
+  at: number;
+  size: number;
+}
+
+async function chunkSection(task: SectionTask): Promise<void> {
+  const { sizes, start, end, overlap, storeFrom, taskId } = task;
+  const scanner = new BoundaryScanner(sizes);
+  const fd = openSync(task.path, 'r');
+  try {
+    const fileSize = fstatSync(fd).size;
+    const stopAt = Math.min(end + overlap, fileSize);
+    const buf = Buffer.allocUnsafe(Math.max(BLOCK_SIZE, 2 * sizes.max + 64 * 1024));
+    const starts: number[] = [];
+    const lengths: number[] = [];
+    const idChunks: Buffer[] = [];
+    let bufOffset = start; // file offset of buf[0]
+    let filled = 0;
+    let cs = 0; // current chunk start in buf
+    let filePos = start;
+    let done = start >= stopAt;
+    while (!done) {
+      if (filePos < fileSize && filled < buf.length) {
+        const n = readSync(fd, buf, filled, buf.length - filled, filePos);
+        filled += n;
+        filePos += n;
+      }
+      const eof = filePos >= fileSize;
+      const offers: Offer[] = [];
+      for (;;) {
+        const chunkOffset = bufOffset + cs;
+        if (chunkOffset >= stopAt) {
+          done = true;
+          break;
+        }
+        let n = scanner.scan(buf, cs, filled);
+        if (n < 0) {
+          if (!eof) break;
+          n = filled - cs;
+          if (n === 0) {
+            done = true;
+            break;
+          }
+        }
+        starts.push(chunkOffset);
+        lengths.push(n);
+        if (task.hash) {
+          const digest = createHash('sha512-256')
+            .update(buf.subarray(cs, cs + n))
+            .digest();
+          idChunks.push(digest);
+          if (chunkOffset >= storeFrom) offers.push({ id: digest.toString('hex'), at: cs, size: n });
+        }
+        cs += n;
+      }
+      if (offers.length > 0) await storeOffers(taskId, buf, offers);
+      post({ type: 'progress', taskId, bytes: filePos - start });
+      if (done) break;
+      // Keep the chunk in progress: move it to the front, read more behind it.
+      buf.copyWithin(0, cs, filled);
+      bufOffset += cs;
+      filled -= cs;
+      cs = 0;
+    }
+    const ids = new Uint8Array(idChunks.length * 32);
+    for (let i = 0; i < idChunks.length; i++) ids.set(idChunks[i], i * 32);
+    const msg: FromWorker = {
+      type: 'done',
+      taskId,
+      starts: Float64Array.from(starts),
+      sizes: Float64Array.from(lengths),
+      ids,
+    };
+    post(msg, [msg.starts.buffer as ArrayBuffer, msg.sizes.buffer as ArrayBuffer, ids.buffer as ArrayBuffer]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promise<void> {
+  const wanted = await askWanted(
+    taskId,
+    offers.map((o) => o.id),
+  );
+  codec ??= await loadCodec();
+  const ids: string[] = [];
+  const frames: Uint8Array[] = [];
+  const sizes: number[] = [];
+  const transfer: ArrayBuffer[] = [];
+  offers.forEach((o, i) => {
+    if (!wanted[i]) return;
+    const frame = codec!.compress(buf.subarray(o.at, o.at + o.size));
+    ids.push(o.id);
+    frames.push(frame);
+    sizes.push(o.size);
+    // Only hand over buffers the frame owns whole (Node may pool small Buffers).
+    if (frame.byteOffset === 0 && frame.buffer.byteLength === frame.byteLength)
+      transfer.push(frame.buffer as ArrayBuffer);
+  });
+  if (ids.length > 0) post({ type: 'frames', taskId, ids, frames, sizes }, transfer);
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'want-reply') {
+    const resolve = pendingWants.get(msg.queryId);
+    pendingWants.delete(msg.queryId);
+    resolve?.(msg.wanted);
+    return;
+  }
+  chunkSection(msg).catch((err: NodeJS.ErrnoException) => {
+    post({ type: 'error', taskId: msg.taskId, message: err?.message ?? String(err), code: err?.code });
+  });
+});

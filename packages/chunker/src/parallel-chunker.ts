@@ -1,0 +1,292 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Aborted, type ChunkId, chunkIdFromBytes, describeSystemError, FileError } from '@desync/core';
+import { type ChunkSizes, DEFAULT_CHUNK_SIZES, WINDOW_SIZE } from './chunk-sizes.js';
+import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.js';
+import { workerScriptUrl } from './worker-url.js';
+
+/** A chunk of a file: where it starts, its length, and its id when hashing. */
+export interface ChunkRecord {
+  readonly start: number;
+  readonly size: number;
+  readonly id: ChunkId;
+}
+
+/**
+ * Where new chunks go while a file is chunked (make). The workers offer each chunk's id;
+ * `want` answers which ones to compress, and `put` receives their zstd frames. Delaying
+ * the answer to `want` is how a slow store holds the workers back (bounded memory).
+ */
+export interface ChunkSink {
+  want(ids: ChunkId[]): Promise<boolean[]>;
+  put(id: ChunkId, frame: Uint8Array, size: number): Promise<void>;
+}
+
+/** Options of chunkFile. */
+export interface ChunkFileOptions {
+  /** Chunk sizes; default casync's 16/64/256 KiB. */
+  sizes?: ChunkSizes;
+  /** Worker threads; default the number of CPUs. */
+  concurrency?: number;
+  /** Receives new chunks to store; without it chunks are only found and hashed. */
+  sink?: ChunkSink;
+  /** Bytes per section one worker chunks on its own; default from file size (for tests). */
+  sectionSize?: number;
+  /** Called with the number of bytes chunked so far. */
+  onProgress?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Chooses section and overlap sizes. Sections are multiples of max (and of the first
+ * possible cut where that stays small) so that in runs of zeros the section starts fall on
+ * the same cuts as the serial chunker and the sections line up without a rescan.
+ */
+function planSections(fileSize: number, sizes: ChunkSizes, workers: number, forced?: number) {
+  const overlap = Math.max(4 * sizes.avg, 2 * sizes.max);
+  const first = Math.max(sizes.min, WINDOW_SIZE);
+  let unit = sizes.max;
+  const lcm = (first / gcd(first, sizes.max)) * sizes.max;
+  if (lcm <= 8 * 1024 * 1024) unit = lcm;
+  const target =
+    forced ?? Math.min(32 * 1024 * 1024, Math.max(4 * 1024 * 1024, Math.ceil(fileSize / (4 * workers))));
+  let section = Math.max(unit, Math.ceil(target / unit) * unit);
+  while (section < 4 * overlap) section += unit;
+  return { section, overlap };
+}
+
+interface SectionResult {
+  start: number;
+  end: number;
+  starts: Float64Array;
+  sizes: Float64Array;
+  ids: Uint8Array;
+}
+
+/**
+ * Chunks a file in worker threads, section by section, and yields its chunks in file order,
+ * exactly the chunks the serial chunker finds.
+ *
+ * casync's cut points depend only on the previous cut, so each worker starts its section
+ * as if a chunk started there and chunks on past its end into the next section; the
+ * sections join at the first cut both found (desync's method). If no common cut turns up
+ * in the overlap, the next section is chunked again from the last true cut.
+ */
+export async function* chunkFile(
+  path: string,
+  options: ChunkFileOptions = {},
+): AsyncGenerator<ChunkRecord[]> {
+  const sizes = options.sizes ?? DEFAULT_CHUNK_SIZES;
+  let fileSize: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile() && !st.isBlockDevice())
+      throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+    fileSize = st.size;
+  } catch (err) {
+    throw new FileError(path, describeSystemError(err), { cause: err });
+  }
+  if (fileSize === 0) return;
+  const workerCount = Math.max(1, options.concurrency ?? availableParallelism());
+  const { section, overlap } = planSections(fileSize, sizes, workerCount, options.sectionSize);
+  const sectionCount = Math.ceil(fileSize / section);
+  const pool = new SectionPool(Math.min(workerCount, sectionCount), options.sink, options.signal);
+  const progress = new Map<number, number>();
+  let doneBytes = 0;
+  pool.onProgress = (taskId, bytes) => {
+    if (!options.onProgress) return;
+    progress.set(taskId, bytes);
+    let sum = doneBytes;
+    for (const v of progress.values()) sum += v;
+    options.onProgress(Math.min(sum, fileSize));
+  };
+  const sectionTask = (k: number, from: number, storeAll: boolean): Omit<SectionTask, 'taskId'> => {
+    const end = Math.min((k + 1) * section, fileSize);
+    return {
+      type: 'section',
+      path,
+      start: from,
+      end,
+      overlap,
+      sizes,
+      hash: true,
+      // Chunks near a section's start may not be real cuts; the previous worker stores those.
+      storeFrom: options.sink ? (storeAll || k === 0 ? from : from + overlap) : Number.POSITIVE_INFINITY,
+    };
+  };
+  try {
+    const results: Promise<SectionResult>[] = [];
+    const ahead = workerCount + 1;
+    const launch = (k: number) => {
+      if (k >= sectionCount || results[k] !== undefined) return;
+      const r = pool.run(sectionTask(k, k * section, false));
+      r.catch(() => undefined); // awaited in order below; a failure there is what reports it
+      results[k] = r;
+    };
+    for (let k = 0; k < Math.min(ahead, sectionCount); k++) launch(k);
+    let current = await results[0];
+    let next = 0; // index of the first true record in `current`
+    for (let k = 0; k < sectionCount; k++) {
+      launch(k + ahead);
+      const following = k + 1 < sectionCount ? await results[k + 1] : undefined;
+      const batch: ChunkRecord[] = [];
+      let joinAt = -1;
+      const followingStarts = new Map<number, number>();
+      if (following) {
+        for (let j = 0; j < following.starts.length; j++) followingStarts.set(following.starts[j], j);
+      }
+      let i = next;
+      for (; i < current.starts.length; i++) {
+        const s = current.starts[i];
+        if (following && s >= following.start) {
+          const j = followingStarts.get(s);
+          if (j !== undefined) {
+            joinAt = j;
+            break;
+          }
+        }
+        batch.push({
+          start: s,
+          size: current.sizes[i],
+          id: chunkIdFromBytes(current.ids.subarray(i * 32, i * 32 + 32)),
+        });
+      }
+      if (batch.length > 0) yield batch;
+      delete results[k];
+      doneBytes = Math.min(fileSize, current.end);
+      if (!following) break;
+      if (joinAt >= 0) {
+        current = following;
+        next = joinAt;
+      } else {
+        // No common cut in the overlap: chunk the next section again from the last true cut.
+        const last = batch.length > 0 ? batch[batch.length - 1] : undefined;
+        const from = last ? last.start + last.size : current.start;
+        current = await pool.run(sectionTask(k + 1, from, true), true);
+        next = 0;
+      }
+    }
+    await pool.drain();
+  } finally {
+    await pool.close();
+  }
+}
+
+interface Pending {
+  task: SectionTask;
+  resolve: (r: SectionResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** A fixed set of chunk workers, one section at a time each. */
+class SectionPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<number, Pending>();
+  private nextTaskId = 1;
+  private failure: Error | undefined;
+  private readonly puts = new Set<Promise<void>>();
+  onProgress: ((taskId: number, bytes: number) => void) | undefined;
+
+  constructor(
+    size: number,
+    private readonly sink: ChunkSink | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    const url = workerScriptUrl(import.meta.url, 'chunk-worker.js');
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(url);
+      w.on('message', (msg: FromWorker) => this.onMessage(w, msg));
+      w.on('error', (err) => this.fail(err));
+      this.all.push(w);
+      this.idle.push(w);
+    }
+    signal?.addEventListener('abort', () => this.fail(new Aborted({ cause: signal.reason })), { once: true });
+  }
+
+  run(task: Omit<SectionTask, 'taskId'>, urgent = false): Promise<SectionResult> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const p = { task: { ...task, taskId: this.nextTaskId++ }, resolve, reject };
+      if (urgent) this.queue.unshift(p);
+      else this.queue.push(p);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop()!;
+      const p = this.queue.shift()!;
+      this.running.set(p.task.taskId, p);
+      (w as Worker & { taskId?: number }).taskId = p.task.taskId;
+      w.postMessage(p.task satisfies ToWorker);
+    }
+  }
+
+  private onMessage(w: Worker, msg: FromWorker): void {
+    const p = this.running.get(msg.taskId);
+    if (!p) return;
+    switch (msg.type) {
+      case 'want':
+        this.sink!.want(msg.ids as ChunkId[]).then(
+          (wanted) => w.postMessage({ type: 'want-reply', queryId: msg.queryId, wanted } satisfies ToWorker),
+          (err) => this.fail(err),
+        );
+        break;
+      case 'frames':
+        msg.ids.forEach((id, i) => {
+          const put = this.sink!.put(id as ChunkId, msg.frames[i], msg.sizes[i]).catch((err) =>
+            this.fail(err),
+          );
+          this.puts.add(put);
+          put.finally(() => this.puts.delete(put));
+        });
+        break;
+      case 'progress':
+        this.onProgress?.(msg.taskId, msg.bytes);
+        break;
+      case 'done':
+        this.running.delete(msg.taskId);
+        this.idle.push(w);
+        p.resolve({
+          start: p.task.start,
+          end: p.task.end,
+          starts: msg.starts,
+          sizes: msg.sizes,
+          ids: msg.ids,
+        });
+        this.dispatch();
+        break;
+      case 'error':
+        this.running.delete(msg.taskId);
+        this.fail(new FileError(p.task.path, msg.code ? describeSystemError(msg) : msg.message));
+        break;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const p of [...this.running.values(), ...this.queue]) p.reject(err);
+    this.running.clear();
+    this.queue.length = 0;
+  }
+
+  /** Waits for every chunk handed to the sink to be stored; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.puts.size > 0) await Promise.all(this.puts);
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+}

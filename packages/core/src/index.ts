@@ -1,0 +1,27 @@
+export type { CacheStoreOptions } from './cache-store.js';
+export { CacheStore } from './cache-store.js';
+export type { ChunkOrigin } from './chunk.js';
+export { Chunk } from './chunk.js';
+export type { ChunkId } from './chunk-id.js';
+export { chunkIdFromBytes, chunkIdToBytes, digestChunk, isChunkId, parseChunkId } from './chunk-id.js';
+export {
+  Aborted,
+  ChunkInvalid,
+  ChunkMissing,
+  DataMismatch,
+  DesyncError,
+  describeSystemError,
+  EXIT_CODES,
+  FileError,
+  IndexFormatError,
+  InvalidArgument,
+  StoreError,
+} from './errors.js';
+export type { GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
+export { isPruneStore, isTouchStore, isWriteStore } from './store.js';
+export type { StoreOpenOptions, StoreScheme } from './store-registry.js';
+export { openStore, registeredStoreSchemes, registerStoreScheme } from './store-registry.js';
+export { StoreRouter } from './store-router.js';
+export type { ZstdCodec } from './zstd-codec.js';
+export { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from './zstd-codec.js';
+export { isZstdFrame, zstdFrameContentSize } from './zstd-frame.js';

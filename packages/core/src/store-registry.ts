@@ -1,0 +1,47 @@
+import { InvalidArgument } from './errors.js';
+import type { Store, WriteStore } from './store.js';
+
+/** Settings every adapter may honour when it opens a store location. */
+export interface StoreOpenOptions {
+  /** Concurrent operations the caller will run (`-n`); adapters size pools from it. Default 10. */
+  concurrency?: number;
+  /** Per-request timeout in milliseconds for network stores. */
+  timeoutMs?: number;
+  /** Trust self-signed certificates (`-t`). */
+  insecure?: boolean;
+}
+
+/** One store adapter's entry in the registry. */
+export interface StoreScheme {
+  /** Short name for messages, e.g. `local`, `http`. */
+  readonly name: string;
+  /** True when this adapter handles `location` (a URL or path). */
+  matches(location: string): boolean;
+  /** Opens the store; adapters that cannot write return a read-only Store. */
+  open(location: string, options: StoreOpenOptions): Store | WriteStore | Promise<Store | WriteStore>;
+}
+
+const schemes: StoreScheme[] = [];
+
+/**
+ * Adds a store adapter. Adapters register themselves when the CLI (or a library user)
+ * imports them; the first registered adapter that matches a location wins.
+ */
+export function registerStoreScheme(scheme: StoreScheme): void {
+  if (!schemes.some((s) => s.name === scheme.name)) schemes.push(scheme);
+}
+
+/** The registered adapters, in the order they are tried. */
+export function registeredStoreSchemes(): readonly StoreScheme[] {
+  return schemes;
+}
+
+/** Opens the store at `location` with the first adapter that handles it. */
+export async function openStore(location: string, options: StoreOpenOptions = {}): Promise<Store> {
+  const scheme = schemes.find((s) => s.matches(location));
+  if (!scheme) {
+    const known = schemes.map((s) => s.name).join(', ') || 'none';
+    throw new InvalidArgument(`no store adapter handles '${location}' (installed: ${known})`);
+  }
+  return scheme.open(location, options);
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
+import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
+
+// Worker thread for the CPU-heavy steps of extract, chop and verify: zstd, SHA512/256 and
+// positioned file I/O, so the main thread only moves chunks between stores and workers.
+
+const port = parentPort!;
+let codec: ZstdCodec | undefined;
+// One descriptor per file for the worker's life: chunks of one target arrive by thousands.
+const fds = new Map<string, number>();
+
+function fdFor(path: string, flags: string): number {
+  const key = `${flags}:${path}`;
+  let fd = fds.get(key);
+  if (fd === undefined) {
+    fd = openSync(path, flags);
+    fds.set(key, fd);
+  }
+  return fd;
+}
+
+function digest(data: Uint8Array): string {
+  return createHash('sha512-256').update(data).digest('hex');
+}
+
+function isZero(data: Uint8Array): boolean {
+  // Compare 8 bytes at a time where alignment allows.
+  const n8 = data.byteOffset % 8 === 0 ? data.length >>> 3 : 0;
+  if (n8 > 0) {
+    const words = new BigUint64Array(data.buffer, data.byteOffset, n8);
+    for (let i = 0; i < n8; i++) if (words[i] !== 0n) return false;
+  }
+  for (let i = n8 * 8; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+function writeAll(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}
+
+function readRange(path: string, offset: number, size: number): Buffer {
+  const fd = fdFor(path, 'r');
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === size ? buf : buf.subarray(0, got);
+}
+
+async function run(task: WorkerTask): Promise<WorkerResult> {
+  switch (task.type) {
+    case 'write-chunk': {
+      const plain = task.plain ? task.data : await decompress(task.data, task.size);
+      if (plain.length !== task.size) {
+        return {
+          ok: false,
+          kind: 'invalid',
+          message: `holds ${plain.length} bytes, the index says ${task.size}`,
+        };
+      }
+      const actual = digest(plain);
+      if (actual !== task.id) return { ok: false, kind: 'invalid', message: `content hashes to ${actual}` };
+      if (!(task.skipZero && isZero(plain))) writeAll(fdFor(task.target, 'r+'), plain, task.offset);
+      return { ok: true };
+    }
+    case 'copy-range': {
+      const data = readRange(task.source, task.offset, task.size);
+      if (data.length !== task.size || digest(data) !== task.id) return { ok: true, copied: false };
+      if (!(task.skipZero && isZero(data))) writeAll(fdFor(task.target, 'r+'), data, task.targetOffset);
+      return { ok: true, copied: true };
+    }
+    case 'read-chunk': {
+      const data = readRange(task.source, task.offset, task.size);
+      if (data.length !== task.size) {
+        return { ok: false, kind: 'io', message: `ends before byte ${task.offset + task.size}` };
+      }
+      const id = digest(data);
+      if (!task.compress) return { ok: true, id };
+      codec ??= await loadCodec();
+      return { ok: true, id, frame: codec.compress(data) };
+    }
+    case 'close-files': {
+      for (const fd of fds.values()) closeSync(fd);
+      fds.clear();
+      return { ok: true };
+    }
+    case 'verify-chunk': {
+      const plain = task.plain ? task.data : await decompress(task.data, task.expectedSize);
+      const actual = digest(plain);
+      if (actual !== task.id) return { ok: false, kind: 'invalid', message: `content hashes to ${actual}` };
+      return task.keepPlain ? { ok: true, plain } : { ok: true };
+    }
+  }
+}
+
+async function decompress(frame: Uint8Array, expectedSize?: number): Promise<Uint8Array> {
+  codec ??= await loadCodec();
+  try {
+    return codec.decompress(frame, MAX_CHUNK_SIZE, expectedSize);
+  } catch (err) {
+    throw Object.assign(new Error('not a valid zstd frame'), { invalid: true, cause: err });
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  run(req.task).then(
+    (result) => {
+      const transfer: ArrayBuffer[] = [];
+      const buf = result.ok ? (result.frame ?? result.plain) : undefined;
+      if (buf && buf.byteOffset === 0 && buf.buffer.byteLength === buf.byteLength)
+        transfer.push(buf.buffer as ArrayBuffer);
+      port.postMessage({ seq: req.seq, result } satisfies WorkerResponse, transfer);
+    },
+    (err: Error & { code?: string; invalid?: boolean }) => {
+      const result: WorkerResult = err.invalid
+        ? { ok: false, kind: 'invalid', message: err.message }
+        : { ok: false, kind: 'io', message: err.message, code: err.code };
+      port.postMessage({ seq: req.seq, result } satisfies WorkerResponse);
+    },
+  );
+});

@@ -1,0 +1,227 @@
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CacheStore, ChunkInvalid, ChunkMissing, digestChunk, StoreRouter } from '@desync/core';
+import { readIndex } from '@desync/index-format';
+import { LocalStore } from '@desync/store-local';
+import { makeTempDir, removeTempDir, writeMixedFile, writeRandomFile } from '@desync/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  chopFile,
+  extractBlob,
+  fillCache,
+  listFileChunks,
+  makeBlob,
+  pruneStore,
+  readBlob,
+  verifyStore,
+} from '../src/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeTempDir('engine-');
+});
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+async function chunkFiles(store: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const prefix of await readdir(store).catch(() => [])) {
+    for (const f of await readdir(join(store, prefix))) out.push(join(store, prefix, f));
+  }
+  return out.sort();
+}
+
+/** Byte equality without vitest's element-wise diff (slow on megabytes). */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  expect(Buffer.compare(actual, expected)).toBe(0);
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of it) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+async function made(size = 6 * 1024 * 1024) {
+  const input = join(dir, 'in.bin');
+  await writeMixedFile(input, size, 7);
+  const store = new LocalStore({ path: join(dir, 'store') });
+  const indexPath = join(dir, 'in.caibx');
+  const result = await makeBlob({ input, indexPath, store, concurrency: 2 });
+  return { input, store, indexPath, result, index: await readIndex(indexPath) };
+}
+
+describe('makeBlob and extractBlob', () => {
+  it('stores every chunk once and extracts the identical file', async () => {
+    const { input, store, index, result } = await made();
+    expect(result.chunks).toBe(index.length);
+    expect((await chunkFiles(store.path)).length).toBe(result.uniqueChunks);
+    const out = join(dir, 'out.bin');
+    const r = await extractBlob({ index, store, output: out });
+    expect(r.size).toBe((await stat(input)).size);
+    expectSameBytes(await readFile(out), await readFile(input));
+  });
+
+  it('stores nothing new when the chunks are there already', async () => {
+    const { input, store, indexPath } = await made();
+    const again = await makeBlob({ input, indexPath: `${indexPath}.2`, store });
+    expect(again.storedChunks).toBe(0);
+    expectSameBytes(await readFile(`${indexPath}.2`), await readFile(indexPath));
+  });
+
+  it('handles an empty file', async () => {
+    const input = join(dir, 'empty');
+    await writeFile(input, '');
+    const store = new LocalStore({ path: join(dir, 'store') });
+    await makeBlob({ input, indexPath: join(dir, 'e.caibx'), store });
+    const index = await readIndex(join(dir, 'e.caibx'));
+    expect(index.length).toBe(0);
+    await extractBlob({ index, store, output: join(dir, 'e.out') });
+    expect((await stat(join(dir, 'e.out'))).size).toBe(0);
+  });
+
+  it('keeps chunks already correct in an existing output', async () => {
+    const { input, store, index } = await made();
+    const out = join(dir, 'out.bin');
+    const original = await readFile(input);
+    const damaged = Buffer.from(original);
+    damaged[100] ^= 0xff;
+    damaged[damaged.length - 5] ^= 0xff;
+    await writeFile(out, damaged);
+    const r = await extractBlob({ index, store, output: out });
+    expectSameBytes(await readFile(out), original);
+    expect(r.keptChunks).toBeGreaterThan(0);
+    expect(r.fetchedChunks).toBeLessThanOrEqual(2);
+  });
+
+  it('fails on a missing chunk, naming it, and leaves no output or temp file', async () => {
+    const { store, index } = await made(2 * 1024 * 1024);
+    const victim = (await chunkFiles(store.path))[0];
+    await unlink(victim);
+    const out = join(dir, 'out', 'x.bin');
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'out')));
+    const err = await extractBlob({ index, store, output: out }).catch((e) => e);
+    expect(err).toBeInstanceOf(ChunkMissing);
+    expect(err.message).toContain(victim.slice(-70, -6));
+    expect(await readdir(join(dir, 'out'))).toEqual([]);
+  });
+
+  it('fails on a corrupt chunk with ChunkInvalid and leaves nothing', async () => {
+    const { store, index } = await made(2 * 1024 * 1024);
+    const victim = (await chunkFiles(store.path))[1];
+    await writeFile(victim, Buffer.from('not a zstd frame'));
+    const out = join(dir, 'out.bin');
+    const err = await extractBlob({ index, store, output: out }).catch((e) => e);
+    expect(err).toBeInstanceOf(ChunkInvalid);
+    await expect(stat(out)).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('makes no index when the input is missing', async () => {
+    const store = new LocalStore({ path: join(dir, 'store') });
+    await expect(
+      makeBlob({ input: join(dir, 'nope'), indexPath: join(dir, 'x.caibx'), store }),
+    ).rejects.toThrow(/nope/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('readBlob', () => {
+  it('returns the blob and any range of it', async () => {
+    const { input, store, index } = await made(3 * 1024 * 1024);
+    const original = await readFile(input);
+    expectSameBytes(await collect(readBlob({ index, store })), original);
+    const c = index.chunk(2);
+    for (const [offset, length] of [
+      [0, 1],
+      [c.start - 10, 20],
+      [c.start, c.size],
+      [original.length - 3, 100],
+      [12345, 700000],
+    ]) {
+      const got = await collect(readBlob({ index, store, offset, length }));
+      expectSameBytes(got, original.subarray(offset, offset + length));
+    }
+    expect((await collect(readBlob({ index, store, offset: original.length + 5 }))).length).toBe(0);
+  });
+});
+
+describe('store operations', () => {
+  it('verifyStore finds and removes a corrupt chunk', async () => {
+    const { store } = await made(2 * 1024 * 1024);
+    const files = await chunkFiles(store.path);
+    await writeFile(files[0], Buffer.from('garbage'));
+    const invalid: string[] = [];
+    const r = await verifyStore({ store, onInvalid: (id) => invalid.push(id) });
+    expect(r).toEqual({ checked: files.length, invalid: 1, removed: 0 });
+    const repaired = await verifyStore({ store, repair: true });
+    expect(repaired.removed).toBe(1);
+    expect((await chunkFiles(store.path)).length).toBe(files.length - 1);
+    expect(invalid[0]).toBe(files[0].slice(-70, -6));
+  });
+
+  it('pruneStore keeps exactly the referenced chunks', async () => {
+    const { store, index, input } = await made(2 * 1024 * 1024);
+    const other = join(dir, 'other.bin');
+    await writeRandomFile(other, 1024 * 1024, 3);
+    await makeBlob({ input: other, indexPath: join(dir, 'other.caibx'), store });
+    const before = (await chunkFiles(store.path)).length;
+    const r = await pruneStore({ store, indexes: [index] });
+    expect(r.removed).toBeGreaterThan(0);
+    expect(r.kept + r.removed).toBe(before);
+    const out = join(dir, 'out.bin');
+    await extractBlob({ index, store, output: out });
+    expectSameBytes(await readFile(out), await readFile(input));
+  });
+
+  it('chopFile stores the chunks of a matching file and rejects a different one', async () => {
+    const { input, index } = await made(2 * 1024 * 1024);
+    const store2 = new LocalStore({ path: join(dir, 'store2') });
+    const r = await chopFile({ index, input, store: store2 });
+    expect(r.stored).toBeGreaterThan(0);
+    const out = join(dir, 'out.bin');
+    await extractBlob({ index, store: store2, output: out });
+    expectSameBytes(await readFile(out), await readFile(input));
+    const wrong = join(dir, 'wrong.bin');
+    const data = await readFile(input);
+    data[0] ^= 1;
+    await writeFile(wrong, data);
+    const err = await chopFile({
+      index,
+      input: wrong,
+      store: new LocalStore({ path: join(dir, 's3') }),
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(ChunkInvalid);
+    expect(err.message).toContain(index.id(0));
+  });
+
+  it('fillCache copies what the indexes need; a cache serves later reads', async () => {
+    const { store, index, input } = await made(2 * 1024 * 1024);
+    const cache = new LocalStore({ path: join(dir, 'cache') });
+    const r = await fillCache({ store, cache, indexes: [index] });
+    expect(r.fetched).toBe(r.chunks);
+    const out = join(dir, 'out.bin');
+    const empty = new LocalStore({ path: join(dir, 'empty') });
+    await extractBlob({
+      index,
+      store: new CacheStore({ cache, backend: new StoreRouter([empty]) }),
+      output: out,
+    });
+    expectSameBytes(await readFile(out), await readFile(input));
+  });
+
+  it('listFileChunks gives start, size and the id of each chunk', async () => {
+    const input = join(dir, 'in.bin');
+    await writeMixedFile(input, 1024 * 1024, 1);
+    const data = await readFile(input);
+    let pos = 0;
+    for await (const c of listFileChunks({ input })) {
+      expect(c.start).toBe(pos);
+      expect(c.id).toBe(digestChunk(data.subarray(c.start, c.start + c.size)));
+      pos += c.size;
+    }
+    expect(pos).toBe(data.length);
+  });
+});

@@ -1,0 +1,13 @@
+export type { CasyncOutput, RunCasyncOptions } from './casync.js';
+export { findCasync, runCasync } from './casync.js';
+export { CasyncFailed, CliMissing, PeerMissing, TestkitError } from './errors.js';
+export { findExecutable, isExecutable } from './find-executable.js';
+export { hashFile } from './hash-file.js';
+export { generateMixed, writeMixedFile } from './mixed-data.js';
+export { Prng } from './prng.js';
+export { generateRandom, randomBytes, writeRandomFile } from './random-data.js';
+export { requirePeer } from './require-peer.js';
+export type { CliResult, RunCliOptions } from './run-cli.js';
+export { cliBinPath, repoRoot, runCli } from './run-cli.js';
+export { makeTempDir, removeTempDir, withTempDir } from './temp-dir.js';
+export { generateZeros, writeZeroFile } from './zero-data.js';
