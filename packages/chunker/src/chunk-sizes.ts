@@ -25,9 +25,15 @@ export const DEFAULT_CHUNK_SIZES: ChunkSizes = Object.freeze({
 /**
  * casync cachunker.h CA_CHUNKER_DISCRIMINATOR_FROM_AVG, clamped to [min, max] as
  * ca_chunker_set_size does. Computed in doubles and truncated, as C does.
+ *
+ * Above avg ≈ 9.32 MB (1.33237515 / 1.42888852e-7) the divisor turns negative. C's cast
+ * of the negative quotient to size_t then wraps to a huge value (gcc on x86-64, as in
+ * Debian's casync), which the clamp turns into max: measured with `casync make
+ * --chunk-size=1048576:16777216:33554432`.
  */
 export function discriminatorFor(sizes: ChunkSizes): number {
-  let d = Math.trunc(sizes.avg / (-1.42888852e-7 * sizes.avg + 1.33237515));
+  const quotient = sizes.avg / (-1.42888852e-7 * sizes.avg + 1.33237515);
+  let d = quotient < 0 ? Number.POSITIVE_INFINITY : Math.trunc(quotient);
   if (d < sizes.min) d = sizes.min;
   if (d > sizes.max) d = sizes.max;
   return d;
@@ -80,11 +86,13 @@ export function parseChunkSizeSpec(spec: string): ChunkSizes {
       throw new InvalidArgument(`invalid chunk size '${spec}': use min:avg:max in KiB, e.g. 16:64:256`);
     return Number(s) * 1024;
   };
-  if (parts.length === 1) return resolveChunkSizes({ avg: kib(parts[0]) });
-  if (parts.length !== 3)
+  if (parts.length !== 1 && parts.length !== 3) {
     throw new InvalidArgument(`invalid chunk size '${spec}': use min:avg:max in KiB, e.g. 16:64:256`);
-  const [min, avg, max] = parts.map(kib);
-  if (min === 0 || avg === 0 || max === 0)
-    throw new InvalidArgument(`invalid chunk size '${spec}': sizes must be > 0`);
+  }
+  const values = parts.map(kib);
+  // resolveChunkSizes reads 0 as "use the default"; a user who typed 0 meant no such thing.
+  if (values.includes(0)) throw new InvalidArgument(`invalid chunk size '${spec}': sizes must be > 0`);
+  if (values.length === 1) return resolveChunkSizes({ avg: values[0] });
+  const [min, avg, max] = values;
   return resolveChunkSizes({ min, avg, max });
 }

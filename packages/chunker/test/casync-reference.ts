@@ -18,9 +18,18 @@ function rol32(x: number, i: number): number {
   return ((x << r) | (x >>> (32 - r))) >>> 0;
 }
 
+/**
+ * C's (size_t) cast of a double, as gcc compiles it on x86-64 (Debian's casync): the value
+ * truncated toward zero; a negative value (undefined in C) wraps modulo 2^64, to a huge one.
+ */
+function toSizeT(x: number): number {
+  const t = Math.trunc(x);
+  return t < 0 ? 2 ** 64 + t : t;
+}
+
 /** cachunker.h CA_CHUNKER_DISCRIMINATOR_FROM_AVG: computed in double, cast to size_t. */
 function discriminatorFromAvg(avg: number): number {
-  return Math.trunc(avg / (-1.42888852e-7 * avg + 1.33237515));
+  return toSizeT(avg / (-1.42888852e-7 * avg + 1.33237515));
 }
 
 /** The state of casync's CaChunker, fed one byte per ca_chunker_scan call. */

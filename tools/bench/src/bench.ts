@@ -17,6 +17,7 @@ import {
 import { BenchError, type BenchErrorCode } from './bench-error.js';
 import { formatTable, type TableRow } from './format-table.js';
 import { type MachineInfo, machineInfo } from './machine-info.js';
+import { markdownTable } from './markdown-table.js';
 import {
   detectMeasureMethod,
   type MeasureMethod,
@@ -347,21 +348,26 @@ function tableRows(kinds: readonly KindResult[]): TableRow[] {
 }
 
 function storeTable(kinds: readonly KindResult[]): string {
-  const lines = [
-    '| data | tool | chunks | store MB | store / input | index = casync |',
-    '| --- | --- | ---: | ---: | ---: | --- |',
-  ];
+  const rows: string[][] = [];
   for (const kind of kinds) {
     for (const [tool, stats] of Object.entries(kind.stores) as [Tool, StoreStats][]) {
       const same =
         tool === 'ours' && kind.indexMatchesCasync !== null ? (kind.indexMatchesCasync ? 'yes' : 'NO') : '';
-      lines.push(
-        `| ${kind.kind} | ${TOOL_LABELS[tool]} | ${stats.chunks} | ${(stats.bytes / 2 ** 20).toFixed(1)} | ` +
-          `${(stats.bytes / kind.sizeBytes).toFixed(3)} | ${same} |`,
-      );
+      rows.push([
+        kind.kind,
+        TOOL_LABELS[tool],
+        String(stats.chunks),
+        (stats.bytes / 2 ** 20).toFixed(1),
+        (stats.bytes / kind.sizeBytes).toFixed(3),
+        same,
+      ]);
     }
   }
-  return lines.join('\n');
+  return markdownTable(
+    ['data', 'tool', 'chunks', 'store MB', 'store / input', 'index = casync'],
+    [false, false, true, true, true, false],
+    rows,
+  );
 }
 
 function markdown(report: {

@@ -1,3 +1,5 @@
+import { markdownTable } from './markdown-table.js';
+
 /** One row of the results table: the medians of one workload run by one tool. */
 export interface TableRow {
   /** What ran, e.g. `mixed 512 MiB: make (new chunks)`. */
@@ -26,20 +28,17 @@ function fixed(value: number | null, digits: number): string {
 
 /** Renders rows as a GitHub markdown table, padded so it also reads well as plain text. */
 export function formatTable(rows: readonly TableRow[]): string {
-  const cells = rows.map((row) => [
-    row.workload,
-    row.tool,
-    fixed(row.mbPerSecond, 1),
-    fixed(row.wallSeconds, 2),
-    fixed(row.cpuSeconds, 2),
-    fixed(row.peakRssMb, 1),
-    row.ratio === null ? '' : fixed(row.ratio, 2),
-  ]);
-  const widths = HEADERS.map((header, i) =>
-    Math.max(header.length, 3, ...cells.map((line) => line[i].length)),
+  return markdownTable(
+    HEADERS,
+    RIGHT,
+    rows.map((row) => [
+      row.workload,
+      row.tool,
+      fixed(row.mbPerSecond, 1),
+      fixed(row.wallSeconds, 2),
+      fixed(row.cpuSeconds, 2),
+      fixed(row.peakRssMb, 1),
+      row.ratio === null ? '' : fixed(row.ratio, 2),
+    ]),
   );
-  const line = (values: readonly string[]): string =>
-    `| ${values.map((value, i) => (RIGHT[i] ? value.padStart(widths[i]) : value.padEnd(widths[i]))).join(' | ')} |`;
-  const rule = `| ${widths.map((width, i) => (RIGHT[i] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |`;
-  return [line(HEADERS), rule, ...cells.map(line)].join('\n');
 }

@@ -39,7 +39,9 @@ describe('randomBytes / generateRandom / writeRandomFile', () => {
 
   // Pinned so a change to the generator, which would silently change benchmark data, fails here.
   it('produces the pinned bytes for seed 1', () => {
-    expect(sha256(randomBytes(1024, 1))).toBe('91695c105e269304e29b351da6b5f47383a009b57083b1c8739302819448c5c6');
+    expect(sha256(randomBytes(1024, 1))).toBe(
+      '91695c105e269304e29b351da6b5f47383a009b57083b1c8739302819448c5c6',
+    );
   });
 
   it('is deterministic per seed and differs between seeds', () => {

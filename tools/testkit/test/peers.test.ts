@@ -69,9 +69,19 @@ describe('runCasync', () => {
     await withTempDir(async (dir) => {
       const input = join(dir, 'in.bin');
       await writeMixedFile(input, 3 << 20, 5);
-      const made = await runCasync(['make', `--store=${join(dir, 'store.castr')}`, join(dir, 'i.caibx'), input]);
+      const made = await runCasync([
+        'make',
+        `--store=${join(dir, 'store.castr')}`,
+        join(dir, 'i.caibx'),
+        input,
+      ]);
       expect(made.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
-      await runCasync(['extract', `--store=${join(dir, 'store.castr')}`, join(dir, 'i.caibx'), join(dir, 'out.bin')]);
+      await runCasync([
+        'extract',
+        `--store=${join(dir, 'store.castr')}`,
+        join(dir, 'i.caibx'),
+        join(dir, 'out.bin'),
+      ]);
       expect((await stat(join(dir, 'out.bin'))).size).toBe(3 << 20);
       expect(await hashFile(join(dir, 'out.bin'))).toBe(await hashFile(input));
     });

@@ -1,0 +1,3 @@
+import { describeCasyncInterop, SHAPES } from './casync-interop-suite.js';
+
+describeCasyncInterop('casync interop on medium files', [SHAPES.random3MiB, SHAPES.mixed8MiB]);
