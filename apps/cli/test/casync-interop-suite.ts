@@ -96,7 +96,7 @@ export function describeCasyncInterop(title: string, shapes: readonly DataShape[
       throw missingInCi;
     });
 
-    describe.skipIf(casync === undefined).each(shapes)('with $name', (shape) => {
+    describe.skipIf(casync === undefined).concurrent.each(shapes)('with $name', (shape) => {
       let dir: string;
       let input: string;
       let content: Buffer;

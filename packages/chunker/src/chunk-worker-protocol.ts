@@ -21,6 +21,8 @@ export interface WantReply {
   type: 'want-reply';
   queryId: number;
   wanted: boolean[];
+  /** For wanted chunks: a file to write the frame to (atomically) instead of sending it. */
+  paths?: (string | null)[];
 }
 
 export type ToWorker = SectionTask | WantReply;
@@ -29,6 +31,7 @@ export type ToWorker = SectionTask | WantReply;
 export type FromWorker =
   | { type: 'want'; taskId: number; queryId: number; ids: string[] }
   | { type: 'frames'; taskId: number; ids: string[]; frames: Uint8Array[]; sizes: number[] }
+  | { type: 'written'; taskId: number; ids: string[]; frameSizes: number[]; sizes: number[] }
   | { type: 'progress'; taskId: number; bytes: number }
   | {
       type: 'done';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { loadCodec, type ZstdCodec } from '@desync/core';
+import { loadCodec, writeChunkFileSync, type ZstdCodec } from '@desync/core';
 import { BoundaryScanner } from './boundary-scanner.js';
-import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.js';
+import type { FromWorker, SectionTask, ToWorker, WantReply } from './chunk-worker-protocol.js';
 
 // Worker thread: reads one section of a file in blocks, finds casync's boundaries, hashes
 // each chunk and, for chunks the main thread wants stored, compresses them, all without
@@ -11,7 +11,7 @@ import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.
 
 const BLOCK_SIZE = 4 * 1024 * 1024;
 const port = parentPort!;
-const pendingWants = new Map<number, (wanted: boolean[]) => void>();
+const pendingWants = new Map<number, (reply: WantReply) => void>();
 let nextQueryId = 1;
 let codec: ZstdCodec | undefined;
 
@@ -19,7 +19,7 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
-function askWanted(taskId: number, ids: string[]): Promise<boolean[]> {
+function askWanted(taskId: number, ids: string[]): Promise<WantReply> {
   const queryId = nextQueryId++;
   return new Promise((resolve) => {
     pendingWants.set(queryId, resolve);
@@ -108,7 +108,7 @@ async function chunkSection(task: SectionTask): Promise<void> {
 }
 
 async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promise<void> {
-  const wanted = await askWanted(
+  const { wanted, paths } = await askWanted(
     taskId,
     offers.map((o) => o.id),
   );
@@ -117,8 +117,23 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
   const frames: Uint8Array[] = [];
   const sizes: number[] = [];
   const transfer: ArrayBuffer[] = [];
+  const written: { ids: string[]; frameSizes: number[]; sizes: number[] } = {
+    ids: [],
+    frameSizes: [],
+    sizes: [],
+  };
   offers.forEach((o, i) => {
     if (!wanted[i]) return;
+    const path = paths?.[i];
+    if (path) {
+      // A file store: write the chunk here, so its bytes never cross threads.
+      const frame = codec!.compressTransient(buf.subarray(o.at, o.at + o.size));
+      writeChunkFileSync(path, frame);
+      written.ids.push(o.id);
+      written.frameSizes.push(frame.length);
+      written.sizes.push(o.size);
+      return;
+    }
     const frame = codec!.compress(buf.subarray(o.at, o.at + o.size));
     ids.push(o.id);
     frames.push(frame);
@@ -128,13 +143,14 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
       transfer.push(frame.buffer as ArrayBuffer);
   });
   if (ids.length > 0) post({ type: 'frames', taskId, ids, frames, sizes }, transfer);
+  if (written.ids.length > 0) post({ type: 'written', taskId, ...written });
 }
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'want-reply') {
     const resolve = pendingWants.get(msg.queryId);
     pendingWants.delete(msg.queryId);
-    resolve?.(msg.wanted);
+    resolve?.(msg);
     return;
   }
   chunkSection(msg).catch((err: NodeJS.ErrnoException) => {

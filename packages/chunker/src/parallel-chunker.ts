@@ -21,6 +21,13 @@ export interface ChunkRecord {
 export interface ChunkSink {
   want(ids: ChunkId[]): Promise<boolean[]>;
   put(id: ChunkId, frame: Uint8Array, size: number): Promise<void>;
+  /**
+   * For a store of local chunk files: where chunk `id` goes. The worker then writes the
+   * frame there itself (temporary file and rename) and reports it through `written`.
+   */
+  chunkPath?(id: ChunkId): string;
+  /** A worker wrote a chunk file given by chunkPath. */
+  written?(id: ChunkId, frameSize: number, size: number): void;
 }
 
 /** Options of chunkFile. */
@@ -83,6 +90,9 @@ export async function* chunkFile(
   options: ChunkFileOptions = {},
 ): AsyncGenerator<ChunkRecord[]> {
   const sizes = options.sizes ?? DEFAULT_CHUNK_SIZES;
+  // The pool only listens for a future 'abort' event: a signal aborted before the call
+  // would otherwise go unnoticed and the whole file be chunked.
+  if (options.signal?.aborted) throw new Aborted({ cause: options.signal.reason });
   let fileSize: number;
   try {
     const st = await stat(path);
@@ -97,14 +107,25 @@ export async function* chunkFile(
   const { section, overlap } = planSections(fileSize, sizes, workerCount, options.sectionSize);
   const sectionCount = Math.ceil(fileSize / section);
   const pool = new SectionPool(Math.min(workerCount, sectionCount), options.sink, options.signal);
-  const progress = new Map<number, number>();
+  // Bytes read by each task whose section is not yet yielded, capped at its own section:
+  // a worker reads ahead into the overlap and the next section, which that section's task
+  // counts, and a yielded section is in doneBytes already.
+  const progress = new Map<number, { start: number; bytes: number }>();
   let doneBytes = 0;
-  pool.onProgress = (taskId, bytes) => {
+  let reported = 0;
+  const report = (bytes: number) => {
+    reported = Math.max(reported, Math.min(bytes, fileSize));
+    options.onProgress?.(reported);
+  };
+  pool.onProgress = (task, bytes) => {
     if (!options.onProgress) return;
-    progress.set(taskId, bytes);
+    progress.set(task.taskId, { start: task.start, bytes: Math.min(bytes, task.end - task.start) });
     let sum = doneBytes;
-    for (const v of progress.values()) sum += v;
-    options.onProgress(Math.min(sum, fileSize));
+    for (const [taskId, p] of progress) {
+      if (p.start < doneBytes) progress.delete(taskId);
+      else sum += p.bytes;
+    }
+    report(sum);
   };
   const sectionTask = (k: number, from: number, storeAll: boolean): Omit<SectionTask, 'taskId'> => {
     const end = Math.min((k + 1) * section, fileSize);
@@ -173,6 +194,7 @@ export async function* chunkFile(
       }
     }
     await pool.drain();
+    if (options.onProgress && reported < fileSize) report(fileSize);
   } finally {
     await pool.close();
   }
@@ -193,7 +215,7 @@ class SectionPool {
   private nextTaskId = 1;
   private failure: Error | undefined;
   private readonly puts = new Set<Promise<void>>();
-  onProgress: ((taskId: number, bytes: number) => void) | undefined;
+  onProgress: ((task: SectionTask, bytes: number) => void) | undefined;
 
   constructor(
     size: number,
@@ -237,9 +259,18 @@ class SectionPool {
     switch (msg.type) {
       case 'want':
         this.sink!.want(msg.ids as ChunkId[]).then(
-          (wanted) => w.postMessage({ type: 'want-reply', queryId: msg.queryId, wanted } satisfies ToWorker),
+          (wanted) => {
+            const sink = this.sink!;
+            const paths = sink.chunkPath
+              ? msg.ids.map((id, i) => (wanted[i] ? sink.chunkPath!(id as ChunkId) : null))
+              : undefined;
+            w.postMessage({ type: 'want-reply', queryId: msg.queryId, wanted, paths } satisfies ToWorker);
+          },
           (err) => this.fail(err),
         );
+        break;
+      case 'written':
+        msg.ids.forEach((id, i) => this.sink!.written?.(id as ChunkId, msg.frameSizes[i], msg.sizes[i]));
         break;
       case 'frames':
         msg.ids.forEach((id, i) => {
@@ -251,7 +282,7 @@ class SectionPool {
         });
         break;
       case 'progress':
-        this.onProgress?.(msg.taskId, msg.bytes);
+        this.onProgress?.(p.task, msg.bytes);
         break;
       case 'done':
         this.running.delete(msg.taskId);

@@ -2,6 +2,7 @@ export type { CacheStoreOptions } from './cache-store.js';
 export { CacheStore } from './cache-store.js';
 export type { ChunkOrigin } from './chunk.js';
 export { Chunk } from './chunk.js';
+export { writeChunkFileSync } from './chunk-file.js';
 export type { ChunkId } from './chunk-id.js';
 export { chunkIdFromBytes, chunkIdToBytes, digestChunk, isChunkId, parseChunkId } from './chunk-id.js';
 export {
@@ -17,8 +18,8 @@ export {
   InvalidArgument,
   StoreError,
 } from './errors.js';
-export type { GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
-export { isPruneStore, isTouchStore, isWriteStore } from './store.js';
+export type { FileStore, GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
+export { isFileStore, isPruneStore, isTouchStore, isWriteStore } from './store.js';
 export type { StoreOpenOptions, StoreScheme } from './store-registry.js';
 export { openStore, registeredStoreSchemes, registerStoreScheme } from './store-registry.js';
 export { StoreRouter } from './store-router.js';

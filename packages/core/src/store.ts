@@ -54,6 +54,22 @@ export interface TouchStore extends Store {
   touchChunk(id: ChunkId): Promise<void>;
 }
 
+/**
+ * A store whose chunks are files on this machine, one zstd frame per file (a local
+ * directory store). Engines may read these files directly, in worker threads, instead of
+ * calling getChunk: they then treat a missing file as ChunkMissing and verify the content
+ * against the id exactly as a Chunk would.
+ */
+export interface FileStore extends Store {
+  /** The file that holds chunk `id`, whether or not it exists. */
+  chunkPath(id: ChunkId): string;
+}
+
+/** True when `store` keeps its chunks in local files. */
+export function isFileStore(store: Store): store is FileStore {
+  return typeof (store as FileStore).chunkPath === 'function';
+}
+
 /** True when `store` accepts writes. */
 export function isWriteStore(store: Store): store is WriteStore {
   return typeof (store as WriteStore).storeChunk === 'function';

@@ -7,15 +7,34 @@ export const MAX_CHUNK_SIZE = 128 * 1024 * 1024;
 
 /** A zstd implementation. Every codec writes frames any zstd reads; ids hash plain bytes. */
 export interface ZstdCodec {
-  /** Short name shown by `desync --version`: `node-zlib` or `zstd-wasm`. */
+  /** Short name shown by `desync --version`: `node-zlib`, `zstd-napi` or `zstd-wasm`. */
   readonly name: string;
   /** Compresses `data` into one complete zstd frame. */
   compress(data: Uint8Array): Uint8Array;
+  /**
+   * Like compress, but the frame may live in a buffer the codec reuses: it is valid only
+   * until the codec's next call. Saves an allocation per chunk where it is written at once.
+   */
+  compressTransient(data: Uint8Array): Uint8Array;
   /**
    * Decompresses one frame. `expectedSize` (when known, e.g. from an index) sizes the output
    * buffer; output beyond `maxSize` bytes is an error, never an allocation.
    */
   decompress(frame: Uint8Array, maxSize: number, expectedSize?: number): Uint8Array;
+  /**
+   * Decompresses one frame into `out` (no allocation where the codec allows it) and returns
+   * the number of bytes written; a frame larger than `out` is an error.
+   */
+  decompressInto(frame: Uint8Array, out: Uint8Array): number;
+}
+
+/** decompressInto for codecs without a native one: decompress, then copy. */
+function copyInto(codec: Pick<ZstdCodec, 'decompress'>): ZstdCodec['decompressInto'] {
+  return (frame, out) => {
+    const plain = codec.decompress(frame, out.length, out.length);
+    out.set(plain);
+    return plain.length;
+  };
 }
 
 /** The compression level casync and desync use by default. */
@@ -31,12 +50,65 @@ function nodeZlibCodec(): ZstdCodec | undefined {
   const z = zlib as ZlibWithZstd;
   if (typeof z.zstdCompressSync !== 'function') return undefined;
   const params = { [z.constants.ZSTD_c_compressionLevel]: LEVEL };
-  return {
+  const codec = {
     name: 'node-zlib',
-    compress: (data) => z.zstdCompressSync(data, { params }),
-    decompress: (frame, maxSize) => {
+    compress: (data: Uint8Array) => z.zstdCompressSync(data, { params }),
+    decompress: (frame: Uint8Array, maxSize: number) => {
       checkDeclaredSize(frame, maxSize);
       return z.zstdDecompressSync(frame, { maxOutputLength: Math.max(1, maxSize) });
+    },
+  };
+  return { ...codec, compressTransient: codec.compress, decompressInto: copyInto(codec) };
+}
+
+interface NapiBinding {
+  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
+  compressBound(size: number): number;
+}
+
+/**
+ * The optional native addon `zstd-napi` (built from source at install when a compiler is
+ * there), through its low-level binding: one context per thread, output buffers sized
+ * by the caller, so a frame can never make it allocate more than `maxSize`.
+ */
+function napiCodec(): ZstdCodec | undefined {
+  let binding: NapiBinding;
+  try {
+    binding = createRequire(import.meta.url)('zstd-napi/binding') as NapiBinding;
+  } catch {
+    return undefined;
+  }
+  const cctx = new binding.CCtx();
+  const dctx = new binding.DCtx();
+  let scratch = new Uint8Array(0);
+  const compressTransient = (data: Uint8Array) => {
+    const bound = binding.compressBound(data.length);
+    if (scratch.length < bound) scratch = new Uint8Array(bound);
+    return scratch.subarray(0, cctx.compress(scratch, data, LEVEL));
+  };
+  return {
+    name: 'zstd-napi',
+    compress: (data) => compressTransient(data).slice(),
+    compressTransient,
+    decompress: (frame, maxSize, expectedSize) => {
+      const declared = checkDeclaredSize(frame, maxSize);
+      let capacity = declared ?? Math.min(maxSize, Math.max(expectedSize ?? 0, 4 * frame.length, 64 * 1024));
+      for (;;) {
+        const out = new Uint8Array(capacity);
+        try {
+          const n = dctx.decompress(out, frame);
+          return n === capacity ? out : out.subarray(0, n);
+        } catch (err) {
+          if (declared !== undefined || capacity >= maxSize || !/too small/i.test((err as Error).message))
+            throw err;
+          capacity = Math.min(maxSize, capacity * 4);
+        }
+      }
+    },
+    decompressInto: (frame, out) => {
+      checkDeclaredSize(frame, out.length);
+      return dctx.decompress(out, frame);
     },
   };
 }
@@ -64,7 +136,7 @@ async function initWasmCodec(): Promise<ZstdCodec> {
   const require = createRequire(import.meta.url);
   const wasm = require('@bokuweb/zstd-wasm') as WasmZstd;
   await wasm.init();
-  return {
+  const codec: Pick<ZstdCodec, 'name' | 'compress' | 'decompress'> = {
     name: 'zstd-wasm',
     compress: (data) => wasm.compress(data, LEVEL),
     decompress: (frame, maxSize, expectedSize) => {
@@ -83,6 +155,7 @@ async function initWasmCodec(): Promise<ZstdCodec> {
       }
     },
   };
+  return { ...codec, compressTransient: codec.compress, decompressInto: copyInto(codec) };
 }
 
 function checkDeclaredSize(frame: Uint8Array, maxSize: number): number | undefined {
@@ -97,16 +170,22 @@ let loaded: Promise<ZstdCodec> | undefined;
 
 /**
  * The codec this thread uses: Node's own zstd when the runtime has it (Node >= 22.15),
- * otherwise @bokuweb/zstd-wasm. `DESYNC_ZSTD=wasm` or `=node-zlib` forces one.
+ * else the optional native addon zstd-napi when it built, else @bokuweb/zstd-wasm.
+ * `DESYNC_ZSTD=wasm`, `=zstd-napi` or `=node-zlib` forces one.
  */
 export function loadCodec(): Promise<ZstdCodec> {
   loaded ??= (async () => {
     const forced = process.env.DESYNC_ZSTD;
-    if (forced !== 'wasm' && forced !== 'zstd-wasm') {
-      const native = nodeZlibCodec();
-      if (native) return native;
+    if (forced === 'wasm' || forced === 'zstd-wasm') return wasmCodec();
+    if (forced !== 'zstd-napi') {
+      const zlibCodec = nodeZlibCodec();
+      if (zlibCodec) return zlibCodec;
       if (forced === 'node-zlib') throw new Error('DESYNC_ZSTD=node-zlib, but this Node has no zlib zstd');
     }
+    const napi = napiCodec();
+    if (napi) return napi;
+    if (forced === 'zstd-napi')
+      throw new Error('DESYNC_ZSTD=zstd-napi, but the zstd-napi addon is not installed');
     return wasmCodec();
   })();
   return loaded;
@@ -115,7 +194,6 @@ export function loadCodec(): Promise<ZstdCodec> {
 /** Every codec available in this runtime, for tests that must pass with each. */
 export async function availableCodecs(): Promise<ZstdCodec[]> {
   const codecs: ZstdCodec[] = [await wasmCodec()];
-  const native = nodeZlibCodec();
-  if (native) codecs.push(native);
+  for (const codec of [nodeZlibCodec(), napiCodec()]) if (codec) codecs.push(codec);
   return codecs;
 }

@@ -56,6 +56,24 @@ describe.each(codecs.map((codec) => [codec.name, codec] as const))('codec %s', (
     expect(isZstdFrame(frame)).toBe(true);
     expect(same(codec.decompress(frame, MAX_CHUNK_SIZE), data)).toBe(true);
     expect(same(codec.decompress(frame, MAX_CHUNK_SIZE, data.length), data)).toBe(true);
+    const transient = codec.compressTransient(data);
+    expect(same(codec.decompress(transient, MAX_CHUNK_SIZE), data)).toBe(true);
+    const out = new Uint8Array(data.length + 1);
+    expect(codec.decompressInto(frame, out)).toBe(data.length);
+    expect(same(out.subarray(0, data.length), data)).toBe(true);
+  });
+
+  it('decompresses into a buffer a frame without a declared size', () => {
+    const data = randomBytes(300 * KiB);
+    const out = new Uint8Array(data.length);
+    expect(codec.decompressInto(rawZstdFrame(data), out)).toBe(data.length);
+    expect(same(out, data)).toBe(true);
+  });
+
+  it('refuses to decompress into a buffer too small for the frame', () => {
+    const data = randomBytes(100 * KiB);
+    expect(() => codec.decompressInto(codec.compress(data), new Uint8Array(data.length - 1))).toThrow();
+    expect(() => codec.decompressInto(rawZstdFrame(data), new Uint8Array(data.length - 1))).toThrow();
   });
 
   it('compresses compressible data', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
@@ -54,8 +54,72 @@ function readRange(path: string, offset: number, size: number): Buffer {
   return got === size ? buf : buf.subarray(0, got);
 }
 
+// Buffers reused from chunk to chunk: a worker that allocated per chunk would leave tens
+// of MB of dead ArrayBuffers between garbage collections.
+let frameBuf = Buffer.allocUnsafeSlow(512 * 1024);
+let plainBuf = Buffer.allocUnsafeSlow(512 * 1024);
+
+/** Reads a whole chunk file into frameBuf; undefined when it does not exist. */
+function readChunkFile(path: string): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_CHUNK_SIZE)
+      throw Object.assign(new Error(`chunk file of ${size} bytes`), { invalid: true });
+    if (frameBuf.length < size) frameBuf = Buffer.allocUnsafeSlow(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, frameBuf, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return frameBuf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function writeChunkFromFiles(
+  task: Extract<WorkerTask, { type: 'write-chunk-from-files' }>,
+): Promise<WorkerResult> {
+  for (let source = 0; source < task.paths.length; source++) {
+    const frame = readChunkFile(task.paths[source]);
+    if (!frame) continue;
+    codec ??= await loadCodec();
+    if (plainBuf.length < task.size) plainBuf = Buffer.allocUnsafeSlow(task.size);
+    let n: number;
+    try {
+      // One byte of room beyond the size tells a frame that is too long from an exact one.
+      n = codec.decompressInto(
+        frame,
+        plainBuf.subarray(0, task.size + 1 <= plainBuf.length ? task.size + 1 : task.size),
+      );
+    } catch {
+      return { ok: false, kind: 'invalid', message: 'not a valid zstd frame of the expected size', source };
+    }
+    const plain = plainBuf.subarray(0, n);
+    if (n !== task.size) {
+      return { ok: false, kind: 'invalid', message: `holds ${n} bytes, the index says ${task.size}`, source };
+    }
+    const actual = digest(plain);
+    if (actual !== task.id)
+      return { ok: false, kind: 'invalid', message: `content hashes to ${actual}`, source };
+    if (!(task.skipZero && isZero(plain))) writeAll(fdFor(task.target, 'r+'), plain, task.offset);
+    return { ok: true };
+  }
+  return { ok: false, kind: 'missing', message: 'not found' };
+}
+
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
+    case 'write-chunk-from-files':
+      return writeChunkFromFiles(task);
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {

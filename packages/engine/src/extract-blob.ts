@@ -1,5 +1,14 @@
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
-import { ChunkInvalid, describeSystemError, FileError, type Store } from '@desync/core';
+import {
+  ChunkInvalid,
+  ChunkMissing,
+  describeSystemError,
+  FileError,
+  type FileStore,
+  isFileStore,
+  type Store,
+  StoreRouter,
+} from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
@@ -47,6 +56,13 @@ function shortKey(bytes: Uint8Array): number {
   );
 }
 
+/** The stores behind `store` when all keep chunks in local files: workers read those directly. */
+function fileStoresOf(store: Store): readonly FileStore[] | undefined {
+  if (isFileStore(store)) return [store];
+  if (store instanceof StoreRouter && store.stores.every(isFileStore)) return store.stores as FileStore[];
+  return undefined;
+}
+
 /**
  * Writes the blob an index describes. Chunks are fetched concurrently and decompressed,
  * verified and written at their offsets by worker threads into a preallocated temporary
@@ -71,6 +87,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
   }
   const pool = new WorkerPool(options.workers);
+  const fileStores = fileStoresOf(store);
   const result: ExtractBlobResult = {
     size: index.blobSize,
     chunks: index.length,
@@ -116,6 +133,25 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             result.copiedChunks++;
             done = true;
           }
+        }
+        if (!done && fileStores) {
+          const r = await pool.run({
+            type: 'write-chunk-from-files',
+            paths: fileStores.map((s) => s.chunkPath(c.id)),
+            target: temp,
+            offset: c.start,
+            size: c.size,
+            id: c.id,
+            skipZero: true,
+          });
+          if (!r.ok) {
+            if (r.kind === 'missing') throw new ChunkMissing(c.id, store.toString());
+            if (r.kind === 'invalid')
+              throw new ChunkInvalid(c.id, fileStores[r.source ?? 0].toString(), r.message);
+            throw new FileError(output, r.code ? describeSystemError(r) : r.message);
+          }
+          result.fetchedChunks++;
+          done = true;
         }
         if (!done) {
           const chunk = await store.getChunk(c.id, { expectedSize: c.size, signal: options.signal });

@@ -1,6 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
-import { Chunk, type ChunkId, isPruneStore, type WriteStore } from '@desync/core';
+import {
+  Chunk,
+  type ChunkId,
+  type FileStore,
+  isFileStore,
+  isPruneStore,
+  type WriteStore,
+} from '@desync/core';
 import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
 import { NO_PROGRESS, type Progress } from './progress.js';
 
@@ -16,7 +23,7 @@ export interface MakeBlobOptions {
   chunkSizes?: ChunkSizes;
   /** Worker threads; default the number of CPUs. */
   concurrency?: number;
-  /** Compressed bytes waiting for the store before the workers are held back; default 64 MiB. */
+  /** Compressed bytes waiting for the store before the workers are held back; default 16 MiB. */
   maxPendingBytes?: number;
   progress?: Progress;
   signal?: AbortSignal;
@@ -46,7 +53,7 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
   });
   const result: MakeBlobResult = { size: 0, chunks: 0, uniqueChunks: 0, storedChunks: 0, storedBytes: 0 };
   const sink = options.store
-    ? new StoreSink(options.store, options.maxPendingBytes ?? 64 * 1024 * 1024, result)
+    ? new StoreSink(options.store, options.maxPendingBytes ?? 16 * 1024 * 1024, result)
     : undefined;
   const seen = new Set<string>();
   progress.start('make', size);
@@ -96,7 +103,10 @@ class StoreSink implements ChunkSink {
     private readonly store: WriteStore,
     private readonly maxPendingBytes: number,
     private readonly result: MakeBlobResult,
-  ) {}
+  ) {
+    const files: FileStore | undefined = isFileStore(store) ? store : undefined;
+    this.chunkPath = files ? (id) => files.chunkPath(id) : undefined;
+  }
 
   async want(ids: ChunkId[]): Promise<boolean[]> {
     // Hold the workers back while the store is behind.
@@ -108,6 +118,15 @@ class StoreSink implements ChunkSink {
         return !(await this.store.hasChunk(id));
       }),
     );
+  }
+
+  /** Set for file stores: workers write chunk files themselves. */
+  readonly chunkPath: ((id: ChunkId) => string) | undefined;
+
+  written(id: ChunkId, frameSize: number): void {
+    this.stored.add(id);
+    this.result.storedChunks++;
+    this.result.storedBytes += frameSize;
   }
 
   async put(id: ChunkId, frame: Uint8Array, size: number): Promise<void> {

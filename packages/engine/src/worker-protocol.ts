@@ -13,6 +13,19 @@ export type WorkerTask =
       skipZero: boolean;
     }
   | {
+      /**
+       * Like write-chunk, but the worker reads the chunk itself from the first of `paths`
+       * that exists (the stores' chunk files, in -s order).
+       */
+      type: 'write-chunk-from-files';
+      paths: string[];
+      target: string;
+      offset: number;
+      size: number;
+      id: string;
+      skipZero: boolean;
+    }
+  | {
       /** Read [offset, offset+size) of `source`; if it hashes to `id`, pwrite it at `targetOffset` of `target`. */
       type: 'copy-range';
       source: string;
@@ -47,7 +60,14 @@ export type WorkerTask =
 
 export type WorkerResult =
   | { ok: true; copied?: boolean; id?: string; frame?: Uint8Array; plain?: Uint8Array }
-  | { ok: false; kind: 'invalid' | 'io'; message: string; code?: string };
+  | {
+      ok: false;
+      kind: 'invalid' | 'io' | 'missing';
+      message: string;
+      code?: string;
+      /** For write-chunk-from-files: which of the paths failed. */
+      source?: number;
+    };
 
 export interface WorkerRequest {
   seq: number;

@@ -7,6 +7,7 @@ import {
   type ChunkId,
   ChunkMissing,
   describeSystemError,
+  type FileStore,
   type GetChunkOptions,
   InvalidArgument,
   isChunkId,
@@ -49,7 +50,7 @@ function errnoCode(err: unknown): string | undefined {
  * Reads are not verified here: getChunk returns the frame, and the Chunk checks it against
  * its id when its plain bytes are first read.
  */
-export class LocalStore implements PruneStore, TouchStore {
+export class LocalStore implements PruneStore, TouchStore, FileStore {
   /** The store directory, as given. */
   readonly path: string;
 

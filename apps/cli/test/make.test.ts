@@ -1,0 +1,57 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EXIT_CODES } from '@desync/core';
+import { makeTempDir, randomBytes, removeTempDir } from '@desync/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { desyncOk, exists, expectOneLineError, parseCaibx, runDesync, storeIds } from './helpers.js';
+
+describe('make', () => {
+  let dir: string;
+  let input: string;
+
+  beforeEach(async () => {
+    dir = await makeTempDir('desync-make-');
+    input = join(dir, 'input');
+    await writeFile(input, randomBytes(300 * 1024, 51));
+  });
+  afterEach(async () => {
+    await removeTempDir(dir);
+  });
+
+  it('creates a store directory that does not exist yet, parents included', async () => {
+    const store = join(dir, 'new', 'nested', 'store');
+    const index = join(dir, 'input.caibx');
+    await desyncOk(['make', '-s', store, index, input]);
+    const ids = (await parseCaibx(index)).chunks.map((c) => c.id);
+    expect(await storeIds(store)).toEqual([...new Set(ids)].sort());
+  });
+
+  it('fails naming a missing input, leaving no index and no temp file', async () => {
+    const missing = join(dir, 'no-such-file');
+    const indexDir = join(dir, 'indexes');
+    await mkdir(indexDir);
+    const result = await runDesync(['make', '-s', join(dir, 'store'), join(indexDir, 'x.caibx'), missing]);
+    expectOneLineError(result, [missing]);
+    expect(await readdir(indexDir)).toEqual([]);
+  });
+
+  describe.each(['1:2', '64:16:256', 'abc', '0:0:0', '16:64:256:1', '-1:64:256', '16:64:1000000'])(
+    'with -m %s',
+    (spec) => {
+      it('make fails with one line and writes no index', async () => {
+        const index = join(dir, 'input.caibx');
+        const result = await runDesync(['make', '-m', spec, '-s', join(dir, 'store'), index, input]);
+        expectOneLineError(result);
+        expect(result.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
+        expect(await exists(index)).toBe(false);
+      });
+
+      it('chunk fails with one line', async () => {
+        const result = await runDesync(['chunk', '-m', spec, input]);
+        expectOneLineError(result);
+        expect(result.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
+        expect(result.stdout.length).toBe(0);
+      });
+    },
+  );
+});
