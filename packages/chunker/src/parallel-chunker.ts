@@ -270,7 +270,9 @@ class SectionPool {
         );
         break;
       case 'written':
-        msg.ids.forEach((id, i) => this.sink!.written?.(id as ChunkId, msg.frameSizes[i], msg.sizes[i]));
+        for (let i = 0; i < msg.ids.length; i++) {
+          this.sink!.written?.(msg.ids[i] as ChunkId, msg.frameSizes[i], msg.sizes[i]);
+        }
         break;
       case 'frames':
         msg.ids.forEach((id, i) => {
