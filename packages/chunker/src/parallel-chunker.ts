@@ -220,7 +220,7 @@ class SectionPool {
   constructor(
     size: number,
     private readonly sink: ChunkSink | undefined,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
   ) {
     const url = workerScriptUrl(import.meta.url, 'chunk-worker.js');
     for (let i = 0; i < size; i++) {

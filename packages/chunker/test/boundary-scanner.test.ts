@@ -26,7 +26,7 @@ describe('chunkSizesOf', () => {
       fc.property(chunkerInputArb, chunkSizesArb, (data, sizes) => {
         expect(chunkSizesOf(data, sizes)).toEqual(referenceChunkSizes(data, sizes));
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 

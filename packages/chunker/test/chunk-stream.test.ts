@@ -59,7 +59,7 @@ describe('chunkStream', () => {
           expectSameChunks(await collect(splitAt(data, cuts), sizes), data, sizes);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

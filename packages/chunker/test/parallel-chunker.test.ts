@@ -151,7 +151,7 @@ describe('chunkFile', () => {
           );
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 25 },
     );
   });
 

@@ -11,4 +11,4 @@ export {
   runCasync,
   writeMixedFile,
   writeRandomFile,
-} from '../../../tools/testkit/src/index.js';
+} from '@desync/testkit';

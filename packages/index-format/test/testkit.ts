@@ -9,4 +9,4 @@ export {
   requirePeer,
   runCasync,
   writeMixedFile,
-} from '../../../tools/testkit/src/index.js';
+} from '@desync/testkit';

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { repoRoot } from '@desync/testkit';
+import { describe, expect, it } from 'vitest';
+import { desyncOk } from './helpers.js';
+
+const COMMANDS = ['cache', 'cat', 'chop', 'chunk', 'extract', 'list-chunks', 'make', 'prune', 'verify'];
+
+describe('help and version', () => {
+  it('lists every command in the top-level help', async () => {
+    const { stdout } = await desyncOk(['--help']);
+    const text = stdout.toString();
+    const section = text.slice(text.indexOf('COMMANDS'));
+    const listed = [...section.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]).sort();
+    expect(listed).toEqual(COMMANDS);
+  });
+
+  it.each(COMMANDS)('shows usage and an example for %s --help', async (command) => {
+    const { stdout } = await desyncOk([command, '--help']);
+    const text = stdout.toString();
+    expect(text).toContain('USAGE');
+    expect(text).toContain(`$ desync ${command}`);
+    const examples = text.slice(text.indexOf('EXAMPLES'));
+    expect(text).toContain('EXAMPLES');
+    expect(examples).toMatch(new RegExp(`\\$ desync ${command} \\S`));
+  });
+
+  it('prints the package version with --version', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const { stdout } = await desyncOk(['--version']);
+    expect(stdout.toString()).toMatch(new RegExp(`^desync/${pkg.version.replaceAll('.', '\\.')} `));
+  });
+
+  it('runs as pnpm desync from the repository root', async () => {
+    const { stdout } = await promisify(execFile)('pnpm', ['--silent', 'desync', '--help'], {
+      cwd: repoRoot(),
+      env: { ...process.env, DESYNC_DEBUG: undefined },
+    });
+    expect(stdout).toContain('USAGE');
+    expect(stdout).toContain('$ desync [COMMAND]');
+  });
+});
