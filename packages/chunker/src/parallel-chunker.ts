@@ -28,6 +28,12 @@ export interface ChunkSink {
   chunkPath?(id: ChunkId): string;
   /** A worker wrote a chunk file given by chunkPath. */
   written?(id: ChunkId, frameSize: number, size: number): void;
+  /**
+   * Chunks `want` accepted that turned out not to be chunks of the file at the place they
+   * were cut (a section start that was no real cut for longer than the overlap). They may
+   * still be referenced elsewhere in the file; the sink removes those that are not.
+   */
+  discard?(ids: ChunkId[]): void;
 }
 
 /** Options of chunkFile. */
@@ -74,6 +80,8 @@ interface SectionResult {
   starts: Float64Array;
   sizes: Float64Array;
   ids: Uint8Array;
+  /** Ids the sink wanted (and so received) from this task. */
+  wanted: string[];
 }
 
 /**
@@ -189,8 +197,16 @@ export async function* chunkFile(
         // No common cut in the overlap: chunk the next section again from the last true cut.
         const last = batch.length > 0 ? batch[batch.length - 1] : undefined;
         const from = last ? last.start + last.size : current.start;
+        const replaced = following;
         current = await pool.run(sectionTask(k + 1, from, true), true);
         next = 0;
+        if (options.sink?.discard && replaced.wanted.length > 0) {
+          const real = new Set<string>();
+          for (let j = 0; j < current.starts.length; j++)
+            real.add(chunkIdFromBytes(current.ids.subarray(j * 32, j * 32 + 32)));
+          const stray = replaced.wanted.filter((id) => !real.has(id));
+          if (stray.length > 0) options.sink.discard(stray as ChunkId[]);
+        }
       }
     }
     await pool.drain();
@@ -215,6 +231,7 @@ class SectionPool {
   private nextTaskId = 1;
   private failure: Error | undefined;
   private readonly puts = new Set<Promise<void>>();
+  private readonly wantedByTask = new Map<number, string[]>();
   onProgress: ((task: SectionTask, bytes: number) => void) | undefined;
 
   constructor(
@@ -248,6 +265,7 @@ class SectionPool {
       const w = this.idle.pop()!;
       const p = this.queue.shift()!;
       this.running.set(p.task.taskId, p);
+      this.wantedByTask.set(p.task.taskId, []);
       (w as Worker & { taskId?: number }).taskId = p.task.taskId;
       w.postMessage(p.task satisfies ToWorker);
     }
@@ -261,6 +279,8 @@ class SectionPool {
         this.sink!.want(msg.ids as ChunkId[]).then(
           (wanted) => {
             const sink = this.sink!;
+            const mine = this.wantedByTask.get(msg.taskId);
+            if (mine) for (let i = 0; i < wanted.length; i++) if (wanted[i]) mine.push(msg.ids[i]);
             const paths = sink.chunkPath
               ? msg.ids.map((id, i) => (wanted[i] ? sink.chunkPath!(id as ChunkId) : null))
               : undefined;
@@ -286,10 +306,13 @@ class SectionPool {
       case 'progress':
         this.onProgress?.(p.task, msg.bytes);
         break;
-      case 'done':
+      case 'done': {
         this.running.delete(msg.taskId);
         this.idle.push(w);
+        const wanted = this.wantedByTask.get(msg.taskId) ?? [];
+        this.wantedByTask.delete(msg.taskId);
         p.resolve({
+          wanted,
           start: p.task.start,
           end: p.task.end,
           starts: msg.starts,
@@ -298,6 +321,7 @@ class SectionPool {
         });
         this.dispatch();
         break;
+      }
       case 'error':
         this.running.delete(msg.taskId);
         this.fail(new FileError(p.task.path, msg.code ? describeSystemError(msg) : msg.message));

@@ -9,7 +9,7 @@ import {
   isPruneStore,
   type WriteStore,
 } from '@desync/core';
-import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
+import { BLOB_INDEX_FLAGS, IndexWriter, readIndex } from '@desync/index-format';
 import { NO_PROGRESS, type Progress } from './progress.js';
 
 /** Options of makeBlob. */
@@ -34,15 +34,16 @@ export interface MakeBlobOptions {
 export interface MakeBlobResult {
   size: number;
   chunks: number;
-  uniqueChunks: number;
   /** Chunks written to the store (the rest were there already). */
   storedChunks: number;
+  /** Compressed bytes written to the store. */
   storedBytes: number;
 }
 
 /**
  * Chunks a file exactly as `casync make` does, stores the chunks the store lacks, and
  * writes the blob index. The index appears only when every chunk it names is stored.
+ * Memory does not grow with the file: chunks go to the index file as they are found.
  */
 export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult> {
   const sizes = options.chunkSizes ?? DEFAULT_CHUNK_SIZES;
@@ -52,11 +53,10 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
     featureFlags: BLOB_INDEX_FLAGS,
     chunkSizes: sizes,
   });
-  const result: MakeBlobResult = { size: 0, chunks: 0, uniqueChunks: 0, storedChunks: 0, storedBytes: 0 };
+  const result: MakeBlobResult = { size: 0, chunks: 0, storedChunks: 0, storedBytes: 0 };
   const sink = options.store
     ? new StoreSink(options.store, options.maxPendingBytes ?? 16 * 1024 * 1024, result)
     : undefined;
-  const seen = new Set<string>();
   progress.start('make', size);
   try {
     for await (const batch of chunkFile(options.input, {
@@ -70,17 +70,11 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
         await writer.add(c.start + c.size, c.id);
         result.chunks++;
         result.size = c.start + c.size;
-        if (!seen.has(c.id)) {
-          seen.add(c.id);
-          result.uniqueChunks++;
-        }
       }
     }
-    if (sink) {
-      await sink.drain();
-      await sink.removeUnreferenced(seen);
-    }
+    await sink?.drain();
     await writer.finish();
+    await sink?.removeStrays(options.indexPath);
     progress.update(result.size);
     return result;
   } catch (err) {
@@ -91,14 +85,19 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
   }
 }
 
+/** Ids recently offered, to skip a repeat while its first copy is still being written. */
+const RECENT_LIMIT = 65536;
+
 /** Decides which chunks the workers compress, and stores them, with bounded memory. */
 class StoreSink implements ChunkSink {
-  private readonly offered = new Set<string>();
+  private recent = new Set<string>();
   private pendingBytes = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly writes = new Set<Promise<void>>();
-  /** Ids this run wrote to the store. */
-  private readonly stored = new Set<string>();
+  /** Chunks stored from cuts that turned out wrong: removed unless the index uses them. */
+  private readonly strays = new Set<ChunkId>();
+  /** Set for file stores: workers write chunk files themselves. */
+  readonly chunkPath: ((id: ChunkId) => string) | undefined;
 
   constructor(
     private readonly store: WriteStore,
@@ -109,32 +108,26 @@ class StoreSink implements ChunkSink {
     this.chunkPath = files ? (id) => files.chunkPath(id) : undefined;
   }
 
+  /** True the first time `id` is seen lately; the store answers for older repeats. */
+  private firstOffer(id: string): boolean {
+    if (this.recent.has(id)) return false;
+    if (this.recent.size >= RECENT_LIMIT) this.recent = new Set();
+    this.recent.add(id);
+    return true;
+  }
+
   async want(ids: ChunkId[]): Promise<boolean[]> {
     // Hold the workers back while the store is behind.
     while (this.pendingBytes > this.maxPendingBytes) await new Promise<void>((r) => this.waiters.push(r));
     if (this.chunkPath) {
       // Local chunk files: a synchronous stat answers in microseconds, and a worker waits
       // for this answer, so it beats a round trip through libuv's thread pool.
-      return ids.map((id) => {
-        if (this.offered.has(id)) return false;
-        this.offered.add(id);
-        return !existsSync(this.chunkPath!(id));
-      });
+      return ids.map((id) => this.firstOffer(id) && !existsSync(this.chunkPath!(id)));
     }
-    return Promise.all(
-      ids.map(async (id) => {
-        if (this.offered.has(id)) return false;
-        this.offered.add(id);
-        return !(await this.store.hasChunk(id));
-      }),
-    );
+    return Promise.all(ids.map(async (id) => this.firstOffer(id) && !(await this.store.hasChunk(id))));
   }
 
-  /** Set for file stores: workers write chunk files themselves. */
-  readonly chunkPath: ((id: ChunkId) => string) | undefined;
-
-  written(id: ChunkId, frameSize: number): void {
-    this.stored.add(id);
+  written(_id: ChunkId, frameSize: number): void {
     this.result.storedChunks++;
     this.result.storedBytes += frameSize;
   }
@@ -143,11 +136,7 @@ class StoreSink implements ChunkSink {
     this.pendingBytes += frame.length;
     const write = this.store
       .storeChunk(Chunk.fromCompressed(id, frame, { source: 'make', expectedSize: size }))
-      .then(() => {
-        this.stored.add(id);
-        this.result.storedChunks++;
-        this.result.storedBytes += frame.length;
-      })
+      .then(() => this.written(id, frame.length))
       .finally(() => {
         this.pendingBytes -= frame.length;
         this.writes.delete(write);
@@ -157,23 +146,26 @@ class StoreSink implements ChunkSink {
     return write;
   }
 
+  discard(ids: ChunkId[]): void {
+    for (const id of ids) this.strays.add(id);
+  }
+
   async drain(): Promise<void> {
     while (this.writes.size > 0) await Promise.all(this.writes);
   }
 
   /**
-   * Removes chunks this run stored that the index does not reference. The parallel
-   * chunker can, rarely (long runs without a cut across a section border), hand over a
-   * chunk from a section start that turned out not to be a real cut; the store should hold
-   * exactly what casync would have put there.
+   * Removes the stray chunks the finished index does not reference, so the store holds
+   * exactly what casync would have put there. Rare: it takes a run without a natural cut
+   * across a section border, longer than the overlap.
    */
-  async removeUnreferenced(referenced: Set<string>): Promise<void> {
-    if (!isPruneStore(this.store)) return;
-    for (const id of this.stored) {
-      if (referenced.has(id)) continue;
-      await this.store.removeChunk(id as ChunkId).catch(() => undefined);
+  async removeStrays(indexPath: string): Promise<void> {
+    if (this.strays.size === 0 || !isPruneStore(this.store)) return;
+    const index = await readIndex(indexPath);
+    for (let i = 0; i < index.length; i++) this.strays.delete(index.id(i));
+    for (const id of this.strays) {
+      await this.store.removeChunk(id).catch(() => undefined);
       this.result.storedChunks--;
-      this.stored.delete(id);
     }
   }
 }

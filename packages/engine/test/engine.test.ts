@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CacheStore, ChunkInvalid, ChunkMissing, digestChunk, StoreRouter } from '@desync/core';
 import { readIndex } from '@desync/index-format';
 import { LocalStore } from '@desync/store-local';
-import { makeTempDir, removeTempDir, writeMixedFile, writeRandomFile } from '@desync/testkit';
+import { makeTempDir, randomBytes, removeTempDir, writeMixedFile, writeRandomFile } from '@desync/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   chopFile,
@@ -57,7 +57,8 @@ describe('makeBlob and extractBlob', () => {
   it('stores every chunk once and extracts the identical file', async () => {
     const { input, store, index, result } = await made();
     expect(result.chunks).toBe(index.length);
-    expect((await chunkFiles(store.path)).length).toBe(result.uniqueChunks);
+    expect((await chunkFiles(store.path)).length).toBe(new Set(Array.from(index, (c) => c.id)).size);
+    expect(result.storedChunks).toBe((await chunkFiles(store.path)).length);
     const out = join(dir, 'out.bin');
     const r = await extractBlob({ index, store, output: out });
     expect(r.size).toBe((await stat(input)).size);
@@ -69,6 +70,26 @@ describe('makeBlob and extractBlob', () => {
     const again = await makeBlob({ input, indexPath: `${indexPath}.2`, store });
     expect(again.storedChunks).toBe(0);
     expectSameBytes(await readFile(`${indexPath}.2`), await readFile(indexPath));
+  });
+
+  it('leaves exactly the chunks of the index in the store when runs without cuts cross section borders', async () => {
+    // Periodic runs (a 1000-byte pattern) rarely contain a cut, so sections that start in
+    // them do not line up with the real cuts until the run ends.
+    const input = join(dir, 'runs.bin');
+    const MiB = 1024 * 1024;
+    const data = randomBytes(40 * MiB, 5);
+    for (let k = 1; k < 8; k++) {
+      const pattern = randomBytes(1000, k);
+      for (let p = k * 5 * MiB - MiB / 2; p < k * 5 * MiB + 2 * MiB; p += 1000) pattern.copy(data, p);
+    }
+    await writeFile(input, data);
+    const store = new LocalStore({ path: join(dir, 'store') });
+    const result = await makeBlob({ input, indexPath: join(dir, 'runs.caibx'), store, concurrency: 2 });
+    const index = await readIndex(join(dir, 'runs.caibx'));
+    const ids = new Set(Array.from(index, (c) => c.id));
+    const files = (await chunkFiles(store.path)).map((f) => f.slice(-70, -6));
+    expect(new Set(files)).toEqual(ids);
+    expect(result.storedChunks).toBe(ids.size);
   });
 
   it('handles an empty file', async () => {

@@ -35,9 +35,7 @@ export class MakeCommand extends BaseCommand {
         progress: progressBar(),
       });
       if (process.stderr.isTTY) {
-        this.logToStderr(
-          `${r.chunks} chunks (${r.uniqueChunks} unique), ${r.storedChunks} new in the store, ${r.size} bytes`,
-        );
+        this.logToStderr(`${r.chunks} chunks, ${r.storedChunks} new in the store, ${r.size} bytes`);
       }
     } finally {
       await store.close();
