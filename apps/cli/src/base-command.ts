@@ -1,4 +1,4 @@
-import { DesyncError, EXIT_CODES, registerStoreScheme } from '@desync/core';
+import { Aborted, DesyncError, EXIT_CODES, registerStoreScheme } from '@desync/core';
 import { localStoreScheme } from '@desync/store-local';
 import { Command } from '@oclif/core';
 
@@ -10,6 +10,36 @@ registerStoreScheme(localStoreScheme);
  * stderr and a non-zero exit (stack traces only with DESYNC_DEBUG=1).
  */
 export abstract class BaseCommand extends Command {
+  #interrupt: AbortController | undefined;
+  #onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+
+  /**
+   * Aborted by the first SIGINT or SIGTERM, so the running operation stops and removes its
+   * temporary files (a partial output or index would otherwise stay behind); a second signal
+   * exits at once.
+   */
+  protected get interrupt(): AbortSignal {
+    if (!this.#interrupt) {
+      const controller = new AbortController();
+      this.#onSignal = () => {
+        if (controller.signal.aborted) process.exit(EXIT_CODES.ABORTED);
+        controller.abort(new Aborted());
+      };
+      process.on('SIGINT', this.#onSignal);
+      process.on('SIGTERM', this.#onSignal);
+      this.#interrupt = controller;
+    }
+    return this.#interrupt.signal;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    if (this.#onSignal) {
+      process.off('SIGINT', this.#onSignal);
+      process.off('SIGTERM', this.#onSignal);
+    }
+    return super.finally(err);
+  }
+
   protected override async catch(
     err: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
@@ -17,6 +47,11 @@ export abstract class BaseCommand extends Command {
     if (err instanceof DesyncError) {
       this.logToStderr(`desync: ${err.message}`);
       this.exit(EXIT_CODES[err.code] ?? 1);
+    }
+    // fs and stream calls given an aborted signal reject with a plain AbortError.
+    if (err.name === 'AbortError') {
+      this.logToStderr(`desync: ${new Aborted().message}`);
+      this.exit(EXIT_CODES.ABORTED);
     }
     const sys = err as NodeJS.ErrnoException;
     if (sys.code === 'EPIPE') this.exit(0);

@@ -27,6 +27,14 @@ function askWanted(taskId: number, ids: string[]): Promise<WantReply> {
   });
 }
 
+let block: Buffer | undefined;
+
+/** The read buffer, reused across sections (one section runs at a time per worker). */
+function blockBuffer(size: number): Buffer {
+  if (!block || block.length < size) block = Buffer.allocUnsafeSlow(size);
+  return block;
+}
+
 interface Offer {
   id: string;
   at: number;
@@ -40,7 +48,7 @@ async function chunkSection(task: SectionTask): Promise<void> {
   try {
     const fileSize = fstatSync(fd).size;
     const stopAt = Math.min(end + overlap, fileSize);
-    const buf = Buffer.allocUnsafe(Math.max(BLOCK_SIZE, 2 * sizes.max + 64 * 1024));
+    const buf = blockBuffer(Math.max(BLOCK_SIZE, 2 * sizes.max + 64 * 1024));
     const starts: number[] = [];
     const lengths: number[] = [];
     const idChunks: Buffer[] = [];

@@ -15,4 +15,4 @@ export type { StreamChunk } from './chunk-stream.js';
 export { chunkStream } from './chunk-stream.js';
 export type { ChunkFileOptions, ChunkRecord, ChunkSink } from './parallel-chunker.js';
 export { chunkFile } from './parallel-chunker.js';
-export { workerScriptUrl } from './worker-url.js';
+export { WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Aborted, type ChunkId, chunkIdFromBytes, describeSystemError, FileError } from '@desync/core';
 import { type ChunkSizes, DEFAULT_CHUNK_SIZES, WINDOW_SIZE } from './chunk-sizes.js';
 import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.js';
-import { workerScriptUrl } from './worker-url.js';
+import { WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';
 
 /** A chunk of a file: where it starts, its length, and its id when hashing. */
 export interface ChunkRecord {
@@ -241,7 +241,7 @@ class SectionPool {
   ) {
     const url = workerScriptUrl(import.meta.url, 'chunk-worker.js');
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url);
+      const w = new Worker(url, WORKER_OPTIONS);
       w.on('message', (msg: FromWorker) => this.onMessage(w, msg));
       w.on('error', (err) => this.fail(err));
       this.all.push(w);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { workerScriptUrl } from '@desync/chunker';
+import { WORKER_OPTIONS, workerScriptUrl } from '@desync/chunker';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
 
 /**
@@ -17,7 +17,7 @@ export class WorkerPool {
   constructor(size: number = availableParallelism()) {
     const url = workerScriptUrl(import.meta.url, 'engine-worker.js');
     for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(url);
+      const worker = new Worker(url, WORKER_OPTIONS);
       const slot = { worker, inFlight: 0 };
       worker.on('message', (msg: WorkerResponse) => {
         slot.inFlight--;

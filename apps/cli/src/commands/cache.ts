@@ -33,6 +33,7 @@ export class CacheCommand extends BaseCommand {
         indexes,
         concurrency: flags.concurrency,
         progress: progressBar('chunks'),
+        signal: this.interrupt,
       });
       if (process.stderr.isTTY) this.logToStderr(`${r.chunks} chunks needed, ${r.fetched} fetched`);
     } finally {

@@ -26,6 +26,7 @@ export class ChopCommand extends BaseCommand {
         store,
         concurrency: flags.concurrency,
         progress: progressBar(),
+        signal: this.interrupt,
       });
       if (process.stderr.isTTY) this.logToStderr(`${r.chunks} chunks, ${r.stored} stored`);
     } finally {

@@ -29,6 +29,7 @@ export class ExtractCommand extends BaseCommand {
         output: args.output,
         concurrency: flags.concurrency,
         progress: progressBar(),
+        signal: this.interrupt,
       });
       if (process.stderr.isTTY) {
         this.logToStderr(

@@ -33,6 +33,7 @@ export class MakeCommand extends BaseCommand {
         chunkSizes: chunkSizesFrom(flags['chunk-size']),
         concurrency: flags.concurrency,
         progress: progressBar(),
+        signal: this.interrupt,
       });
       if (process.stderr.isTTY) {
         this.logToStderr(`${r.chunks} chunks, ${r.storedChunks} new in the store, ${r.size} bytes`);
