@@ -26,15 +26,12 @@ function digest(data: Uint8Array): string {
   return createHash('sha512-256').update(data).digest('hex');
 }
 
+let zeros = Buffer.alloc(256 * 1024);
+
+/** True when every byte is 0 (memcmp against a zero buffer: far faster than a JS loop). */
 function isZero(data: Uint8Array): boolean {
-  // Compare 8 bytes at a time where alignment allows.
-  const n8 = data.byteOffset % 8 === 0 ? data.length >>> 3 : 0;
-  if (n8 > 0) {
-    const words = new BigUint64Array(data.buffer, data.byteOffset, n8);
-    for (let i = 0; i < n8; i++) if (words[i] !== 0n) return false;
-  }
-  for (let i = n8 * 8; i < data.length; i++) if (data[i] !== 0) return false;
-  return true;
+  if (zeros.length < data.length) zeros = Buffer.alloc(data.length);
+  return Buffer.compare(data, zeros.subarray(0, data.length)) === 0;
 }
 
 function writeAll(fd: number, data: Uint8Array, position: number): void {
