@@ -1,9 +1,21 @@
-import { Aborted, DesyncError, EXIT_CODES, registerStoreScheme } from '@desync/core';
-import { localStoreScheme } from '@desync/store-local';
-import { Command } from '@oclif/core';
+import { existsSync } from 'node:fs';
+import {
+  Aborted,
+  DesyncError,
+  EXIT_CODES,
+  openStore,
+  registerStoreScheme,
+  type Store,
+  StoreError,
+} from '@desync/core';
+import { LocalStore, localStoreScheme } from '@desync/store-local';
+import { Command, Errors } from '@oclif/core';
 
 // The CLI offers every store adapter it ships; a library user registers only theirs.
 registerStoreScheme(localStoreScheme);
+
+// oclif ends every usage error's message with this hint (parser/errors.js, parser/parse.js).
+const USAGE_HINT = /\nSee more help with --help$/;
 
 /**
  * Shared behaviour of every desync command: errors a user can act on are one line on
@@ -48,6 +60,19 @@ export abstract class BaseCommand extends Command {
       this.logToStderr(`desync: ${err.message}`);
       this.exit(EXIT_CODES[err.code] ?? 1);
     }
+    // oclif's usage errors (unknown flag, missing argument, bad flag value) span several lines
+    // and print the usage; they get the same one-line form as every other error.
+    if (err instanceof Errors.CLIError && ('parse' in err || USAGE_HINT.test(err.message))) {
+      const reason = err.message
+        .replace(USAGE_HINT, '')
+        .replace(/^Parsing (--\S+) \n\t/, '$1: ')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .join(' ');
+      this.logToStderr(`desync: ${reason}; see desync ${this.id} --help`);
+      this.exit(EXIT_CODES.INVALID_ARGUMENT);
+    }
     // fs and stream calls given an aborted signal reject with a plain AbortError.
     if (err.name === 'AbortError') {
       this.logToStderr(`desync: ${new Aborted().message}`);
@@ -61,4 +86,17 @@ export abstract class BaseCommand extends Command {
     }
     return super.catch(err);
   }
+}
+
+/**
+ * Opens a store that must already exist (verify, prune): a typo in -s must not read as an
+ * empty store and report success.
+ */
+export async function openExistingStore(location: string): Promise<Store> {
+  const store = await openStore(location);
+  if (store instanceof LocalStore && !existsSync(store.path)) {
+    await store.close();
+    throw new StoreError(location, 'no such store directory');
+  }
+  return store;
 }

@@ -12,11 +12,11 @@ import {
 } from '@desync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type ParsedIndex,
   casyncChunkSizeArg,
   casyncPeer,
   desyncOk,
   listFiles,
+  type ParsedIndex,
   parseCaibx,
   runDesync,
 } from './helpers.js';

@@ -72,7 +72,9 @@ describe('extract', () => {
     await handle.close();
     // A store holding only the damaged chunks: the rest can only come from the existing file.
     const partial = join(dir, 'partial');
-    const needed = parsed.chunks.filter((c) => damaged.some((at) => at + 3 > c.start && at < c.start + c.size));
+    const needed = parsed.chunks.filter((c) =>
+      damaged.some((at) => at + 3 > c.start && at < c.start + c.size),
+    );
     for (const c of needed) {
       await mkdir(join(partial, c.id.slice(0, 4)), { recursive: true });
       await copyFile(chunkPath(store, c.id), chunkPath(partial, c.id));

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { EXIT_CODES } from '@desync/core';
 import { repoRoot } from '@desync/testkit';
 import { describe, expect, it } from 'vitest';
-import { desyncOk } from './helpers.js';
+import { desyncOk, expectOneLineError, runDesync } from './helpers.js';
 
 const COMMANDS = ['cache', 'cat', 'chop', 'chunk', 'extract', 'list-chunks', 'make', 'prune', 'verify'];
 
@@ -39,5 +40,27 @@ describe('help and version', () => {
     });
     expect(stdout).toContain('USAGE');
     expect(stdout).toContain('$ desync [COMMAND]');
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    {
+      what: 'an unknown flag',
+      args: ['extract', '--bogus', '-s', 'S', 'x.caibx', 'out'],
+      mentions: ['--bogus'],
+    },
+    { what: 'a missing required flag', args: ['extract', 'x.caibx', 'out'], mentions: ['store'] },
+    { what: 'a missing argument', args: ['prune', '-s', 'S', '-y'], mentions: ['index'] },
+    {
+      what: 'a flag value out of range',
+      args: ['extract', '-n', '0', '-s', 'S', 'x.caibx', 'out'],
+      mentions: ['--concurrency'],
+    },
+    { what: 'an extra argument', args: ['list-chunks', 'a.caibx', 'b.caibx'], mentions: ['b.caibx'] },
+  ])('rejects $what with one line naming it', async ({ args, mentions }) => {
+    const result = await runDesync(args);
+    expectOneLineError(result, mentions);
+    expect(result.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
   });
 });

@@ -40,7 +40,12 @@ export function runDesync(args: readonly string[], options?: RunDesyncOptions): 
     child.stdin.end(options?.input);
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }),
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      }),
     );
   });
 }

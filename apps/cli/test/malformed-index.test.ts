@@ -40,18 +40,21 @@ describe('a malformed index', () => {
     if (dir) await removeTempDir(dir);
   });
 
-  describe.each(['cut inside the header', 'cut inside the chunk table', 'with a bad magic', 'empty', 'of text'])(
-    '%s',
-    (variant) => {
-      it.each(Object.keys(READERS))('makes %s fail with one line naming the file', async (command) => {
-        const result = await runDesync(READERS[command](broken[variant], dir));
-        expectOneLineError(result, [broken[variant]]);
-        expect(result.code).toBe(EXIT_CODES.INDEX_FORMAT);
-        expect(result.stdout.length).toBe(0);
-        expect(await exists(join(dir, 'out'))).toBe(false);
-      });
-    },
-  );
+  describe.each([
+    'cut inside the header',
+    'cut inside the chunk table',
+    'with a bad magic',
+    'empty',
+    'of text',
+  ])('%s', (variant) => {
+    it.each(Object.keys(READERS))('makes %s fail with one line naming the file', async (command) => {
+      const result = await runDesync(READERS[command](broken[variant], dir));
+      expectOneLineError(result, [broken[variant]]);
+      expect(result.code).toBe(EXIT_CODES.INDEX_FORMAT);
+      expect(result.stdout.length).toBe(0);
+      expect(await exists(join(dir, 'out'))).toBe(false);
+    });
+  });
 
   it('that does not exist fails with one line naming it', async () => {
     const missing = join(dir, 'missing.caibx');

@@ -32,6 +32,18 @@ describe('verify', () => {
     await removeTempDir(dir);
   });
 
+  it('fails, naming it, on a store directory that does not exist (verify and prune)', async () => {
+    const missing = join(dir, 'no-such-store');
+    for (const args of [
+      ['verify', '-s', missing],
+      ['prune', '-s', missing, '-y', join(dir, 'file.caibx')],
+    ]) {
+      const result = await runDesync(args);
+      expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
+      expectOneLineError(result, [missing]);
+    }
+  });
+
   it('reports how many chunks it checked in a sound store', async () => {
     const result = await runDesync(['verify', '-s', store]);
     expect(result.code).toBe(0);

@@ -30,8 +30,8 @@ export interface ChunkSink {
   written?(id: ChunkId, frameSize: number, size: number): void;
   /**
    * Chunks `want` accepted that turned out not to be chunks of the file at the place they
-   * were cut (a section start that was no real cut for longer than the overlap). They may
-   * still be referenced elsewhere in the file; the sink removes those that are not.
+   * were cut (a section start that was no real cut for longer than the overlap). They are
+   * valid chunks, and may still be referenced elsewhere in the file.
    */
   discard?(ids: ChunkId[]): void;
 }

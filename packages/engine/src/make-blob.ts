@@ -9,7 +9,7 @@ import {
   isPruneStore,
   type WriteStore,
 } from '@desync/core';
-import { BLOB_INDEX_FLAGS, IndexWriter, readIndex } from '@desync/index-format';
+import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
 import { NO_PROGRESS, type Progress } from './progress.js';
 
 /** Options of makeBlob. */
@@ -38,6 +38,11 @@ export interface MakeBlobResult {
   storedChunks: number;
   /** Compressed bytes written to the store. */
   storedBytes: number;
+  /**
+   * Chunks stored from cuts that turned out not to be casync's (see StoreSink.discard);
+   * valid chunks the index may not reference, left for `prune`. Almost always 0.
+   */
+  strayChunks: number;
 }
 
 /**
@@ -53,7 +58,7 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
     featureFlags: BLOB_INDEX_FLAGS,
     chunkSizes: sizes,
   });
-  const result: MakeBlobResult = { size: 0, chunks: 0, storedChunks: 0, storedBytes: 0 };
+  const result: MakeBlobResult = { size: 0, chunks: 0, storedChunks: 0, storedBytes: 0, strayChunks: 0 };
   const sink = options.store
     ? new StoreSink(options.store, options.maxPendingBytes ?? 16 * 1024 * 1024, result)
     : undefined;
@@ -74,7 +79,6 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
     }
     await sink?.drain();
     await writer.finish();
-    await sink?.removeStrays(options.indexPath);
     progress.update(result.size);
     return result;
   } catch (err) {
@@ -94,8 +98,6 @@ class StoreSink implements ChunkSink {
   private pendingBytes = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly writes = new Set<Promise<void>>();
-  /** Chunks stored from cuts that turned out wrong: removed unless the index uses them. */
-  private readonly strays = new Set<ChunkId>();
   /** Set for file stores: workers write chunk files themselves. */
   readonly chunkPath: ((id: ChunkId) => string) | undefined;
 
@@ -146,26 +148,17 @@ class StoreSink implements ChunkSink {
     return write;
   }
 
+  /**
+   * Chunks the parallel chunker stored from a section start that was no real cut (a run
+   * without cuts across a section border, longer than the overlap). They are valid chunks;
+   * they stay, because removing them could take a chunk from under a concurrent make of
+   * another file that found it present and skipped storing it. `prune` removes them.
+   */
   discard(ids: ChunkId[]): void {
-    for (const id of ids) this.strays.add(id);
+    this.result.strayChunks += ids.length;
   }
 
   async drain(): Promise<void> {
     while (this.writes.size > 0) await Promise.all(this.writes);
-  }
-
-  /**
-   * Removes the stray chunks the finished index does not reference, so the store holds
-   * exactly what casync would have put there. Rare: it takes a run without a natural cut
-   * across a section border, longer than the overlap.
-   */
-  async removeStrays(indexPath: string): Promise<void> {
-    if (this.strays.size === 0 || !isPruneStore(this.store)) return;
-    const index = await readIndex(indexPath);
-    for (let i = 0; i < index.length; i++) this.strays.delete(index.id(i));
-    for (const id of this.strays) {
-      await this.store.removeChunk(id).catch(() => undefined);
-      this.result.storedChunks--;
-    }
   }
 }

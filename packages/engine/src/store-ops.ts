@@ -3,6 +3,9 @@ import {
   type ChunkId,
   ChunkInvalid,
   ChunkMissing,
+  DataMismatch,
+  describeSystemError,
+  FileError,
   type PruneStore,
   type Store,
   type WriteStore,
@@ -196,12 +199,10 @@ export async function chopFile(options: ChopFileOptions): Promise<{ chunks: numb
               size: c.size,
               compress: true,
             });
-            if (!r.ok) throw new ChunkInvalid(c.id, options.input, r.message);
+            if (!r.ok) throw new FileError(options.input, r.code ? describeSystemError(r) : r.message);
             if (r.id !== c.id) {
-              throw new ChunkInvalid(
-                c.id,
-                options.input,
-                `bytes ${c.start}..${c.start + c.size} hash to ${r.id}; the file does not match the index`,
+              throw new DataMismatch(
+                `${options.input} does not match the index at chunk ${i} (${c.id}): bytes ${c.start}..${c.start + c.size} hash to ${r.id}`,
               );
             }
             await store.storeChunk(

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises';
-import { InvalidArgument, isPruneStore, openStore } from '@desync/core';
+import { InvalidArgument, isPruneStore } from '@desync/core';
 import { pruneStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, openExistingStore } from '../base-command.js';
 
 export class PruneCommand extends BaseCommand {
   static override description =
@@ -21,7 +21,7 @@ export class PruneCommand extends BaseCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(PruneCommand);
     const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
-    const store = await openStore(flags.store);
+    const store = await openExistingStore(flags.store);
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list or remove chunks`);
       if (!flags.yes) {

@@ -1,7 +1,7 @@
-import { InvalidArgument, isPruneStore, openStore } from '@desync/core';
+import { InvalidArgument, isPruneStore } from '@desync/core';
 import { verifyStore } from '@desync/engine';
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, openExistingStore } from '../base-command.js';
 import { concurrencyFlag } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
@@ -20,7 +20,7 @@ export class VerifyCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(VerifyCommand);
-    const store = await openStore(flags.store);
+    const store = await openExistingStore(flags.store);
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list its chunks`);
       const r = await verifyStore({
