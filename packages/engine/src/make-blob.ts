@@ -6,7 +6,6 @@ import {
   type ChunkId,
   type FileStore,
   isFileStore,
-  isPruneStore,
   type WriteStore,
 } from '@desync/core';
 import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
