@@ -1,13 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
-import {
-  Chunk,
-  type ChunkId,
-  type FileStore,
-  isFileStore,
-  type WriteStore,
-} from '@desync/core';
+import { Chunk, type ChunkId, type FileStore, isFileStore, type WriteStore } from '@desync/core';
 import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
 import { NO_PROGRESS, type Progress } from './progress.js';
 
