@@ -145,3 +145,32 @@ describe.skipIf(!casync)('indexes made by casync make', () => {
     });
   });
 });
+
+describe.skipIf(!casync)('a casync archive index (.caidx)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('index-format-caidx-');
+  });
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+
+  it('reads and writes back byte for byte, with the archive feature flags', async () => {
+    const tree = join(dir, 'tree');
+    const { mkdir, symlink } = await import('node:fs/promises');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'a.txt'), 'hello\n');
+    await writeMixedFile(join(tree, 'sub', 'big.bin'), 3 * MiB, 9);
+    await symlink('a.txt', join(tree, 'link'));
+    const indexPath = join(dir, 'tree.caidx');
+    await runCasync(['make', `--store=${join(dir, 'store')}`, indexPath, tree]);
+    const bytes = await readFile(indexPath);
+    const index = parseIndex(bytes, indexPath);
+    expect(index.featureFlags).not.toBe(BLOB_INDEX_FLAGS);
+    expect(index.length).toBeGreaterThan(1);
+    expect(encodeIndex(index).equals(bytes)).toBe(true);
+    const copy = join(dir, 'copy.caidx');
+    await writeIndex(copy, index);
+    expect((await readFile(copy)).equals(bytes)).toBe(true);
+  });
+});
