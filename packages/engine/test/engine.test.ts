@@ -1,6 +1,14 @@
 import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CacheStore, ChunkInvalid, ChunkMissing, DataMismatch, digestChunk, FileError, StoreRouter } from '@desync/core';
+import {
+  CacheStore,
+  ChunkInvalid,
+  ChunkMissing,
+  DataMismatch,
+  digestChunk,
+  FileError,
+  StoreRouter,
+} from '@desync/core';
 import { readIndex } from '@desync/index-format';
 import { LocalStore } from '@desync/store-local';
 import { makeTempDir, randomBytes, removeTempDir, writeMixedFile, writeRandomFile } from '@desync/testkit';
