@@ -1,9 +1,17 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
-import { Chunk, type ChunkId, type FileStore, isFileStore, type WriteStore } from '@desync/core';
-import { BLOB_INDEX_FLAGS, IndexWriter } from '@desync/index-format';
+import {
+  Chunk,
+  type ChunkId,
+  type FileStore,
+  isFileStore,
+  isPruneStore,
+  type WriteStore,
+} from '@desync/core';
+import { BLOB_INDEX_FLAGS, type ChunkIndex, IndexWriter, readIndex } from '@desync/index-format';
 import { NO_PROGRESS, type Progress } from './progress.js';
+import { chopFile } from './store-ops.js';
 
 /** Options of makeBlob. */
 export interface MakeBlobOptions {
@@ -32,8 +40,8 @@ export interface MakeBlobResult {
   /** Compressed bytes written to the store. */
   storedBytes: number;
   /**
-   * Chunks stored from cuts that turned out not to be casync's (see StoreSink.discard);
-   * valid chunks the index may not reference, left for `prune`. Almost always 0.
+   * Chunks stored from cuts that turned out not to be casync's and removed again (see
+   * StoreSink.discard). Rare: long runs without natural cuts across section borders.
    */
   strayChunks: number;
 }
@@ -71,7 +79,12 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
       }
     }
     await sink?.drain();
-    await writer.finish();
+    await writer.finish(async (completeIndex) => {
+      if (!sink || !options.store) return;
+      const index = await readIndex(completeIndex);
+      await sink.removeStrays(index);
+      await ensureStored(index, options.store, options.input, result);
+    });
     progress.update(result.size);
     return result;
   } catch (err) {
@@ -80,6 +93,21 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * Makes sure every chunk the index names is in a file store before the index appears:
+ * a concurrent prune, or another make removing its stray chunks, may have removed a chunk
+ * this run found present and so did not store. Missing ones are stored again from the
+ * input (chop, which verifies each against its id). One stat per chunk; other stores skip.
+ */
+async function ensureStored(index: ChunkIndex, store: WriteStore, input: string, result: MakeBlobResult) {
+  if (!isFileStore(store)) return;
+  let missing = false;
+  for (let i = 0; i < index.length && !missing; i++) missing = !existsSync(store.chunkPath(index.id(i)));
+  if (!missing) return;
+  const r = await chopFile({ index, input, store });
+  result.storedChunks += r.stored;
 }
 
 /** Ids recently offered, to skip a repeat while its first copy is still being written. */
@@ -91,6 +119,7 @@ class StoreSink implements ChunkSink {
   private pendingBytes = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly writes = new Set<Promise<void>>();
+  private readonly strays = new Set<ChunkId>();
   /** Set for file stores: workers write chunk files themselves. */
   readonly chunkPath: ((id: ChunkId) => string) | undefined;
 
@@ -143,12 +172,26 @@ class StoreSink implements ChunkSink {
 
   /**
    * Chunks the parallel chunker stored from a section start that was no real cut (a run
-   * without cuts across a section border, longer than the overlap). They are valid chunks;
-   * they stay, because removing them could take a chunk from under a concurrent make of
-   * another file that found it present and skipped storing it. `prune` removes them.
+   * without cuts across a section border, longer than the overlap): valid chunks, which
+   * removeStrays takes out again unless the index uses them elsewhere.
    */
   discard(ids: ChunkId[]): void {
-    this.result.strayChunks += ids.length;
+    for (const id of ids) this.strays.add(id);
+  }
+
+  /**
+   * Removes the stray chunks the finished index does not reference, so the store holds
+   * exactly what casync would have put there. A concurrent make that found one present
+   * and skipped it stores it again before its own index appears (ensureStored).
+   */
+  async removeStrays(index: ChunkIndex): Promise<void> {
+    if (this.strays.size === 0 || !isPruneStore(this.store)) return;
+    for (let i = 0; i < index.length; i++) this.strays.delete(index.id(i));
+    for (const id of this.strays) {
+      await this.store.removeChunk(id).catch(() => undefined);
+      this.result.storedChunks--;
+      this.result.strayChunks++;
+    }
   }
 
   async drain(): Promise<void> {

@@ -1,3 +1,4 @@
+import { access, constants } from 'node:fs/promises';
 import {
   Chunk,
   type ChunkId,
@@ -177,6 +178,9 @@ export interface ChopFileOptions {
  */
 export async function chopFile(options: ChopFileOptions): Promise<{ chunks: number; stored: number }> {
   const { index, store } = options;
+  await access(options.input, constants.R_OK).catch((err) => {
+    throw new FileError(options.input, describeSystemError(err), { cause: err });
+  });
   const progress = options.progress ?? NO_PROGRESS;
   const pool = new WorkerPool(options.workers);
   const seen = new Set<string>();

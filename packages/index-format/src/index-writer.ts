@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type ChunkId, chunkIdToBytes, describeSystemError, FileError } from '@desync/core';
+import { type ChunkId, chunkIdToBytes, DesyncError, describeSystemError, FileError } from '@desync/core';
 import type { ChunkIndex, IndexChunkSizes } from './chunk-index.js';
 import {
   CA_FORMAT_INDEX,
@@ -118,16 +118,28 @@ export class IndexWriter {
   }
 
   /** Writes the table tail and moves the index to its name. */
-  async finish(): Promise<void> {
+  /**
+   * Writes the table tail and moves the index to its name. `beforeRename` runs on the
+   * complete index under its temporary name (e.g. to check that every chunk is stored); if
+   * it throws, no index appears.
+   */
+  async finish(beforeRename?: (completeIndexPath: string) => Promise<void>): Promise<void> {
     this.pending.push(encodeIndexTail(this.count));
     this.pendingBytes += TABLE_TAIL_SIZE;
     try {
       await this.flush();
       await this.handle.close();
-      await rename(this.tempPath, this.path);
     } catch (err) {
       await unlink(this.tempPath).catch(() => undefined);
       if (err instanceof FileError) throw err;
+      throw new FileError(this.path, `cannot write index: ${describeSystemError(err)}`, { cause: err });
+    }
+    try {
+      await beforeRename?.(this.tempPath);
+      await rename(this.tempPath, this.path);
+    } catch (err) {
+      await unlink(this.tempPath).catch(() => undefined);
+      if (err instanceof DesyncError) throw err;
       throw new FileError(this.path, `cannot write index: ${describeSystemError(err)}`, { cause: err });
     }
   }
