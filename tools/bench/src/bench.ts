@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -272,6 +272,8 @@ async function benchKind(
       ];
       for (const [workload, args] of steps) {
         const label = `${TOOL_LABELS[tool]} ${WORKLOADS.find((w) => w.id === workload)?.label}`;
+        // Write back what earlier steps left dirty, so no step pays for another's writes.
+        spawnSync('sync');
         const measurement = await measureCommand(info.command, args, { method, label, scratchDir: workDir });
         log(`${kind} run ${run}: ${label}: ${measurement.wallSeconds.toFixed(2)} s`);
         const key = `${workload}/${tool}`;
