@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { cliBinPath, findCasync, requirePeer } from '@desync/testkit';
+import { findCasync, requirePeer, runCli } from '@desync/testkit';
 import { expect } from 'vitest';
 
 /** How one CLI run ended; stdout is kept as bytes because `cat` writes binary data. */
@@ -23,31 +22,10 @@ export interface RunDesyncOptions {
   input?: string | Uint8Array;
 }
 
-// testkit's runCli decodes stdout as UTF-8, which would mangle `cat` output: this keeps bytes.
 /** Runs `node apps/cli/bin/run.js ...args`; a non-zero exit is a result, not an error. */
-export function runDesync(args: readonly string[], options?: RunDesyncOptions): Promise<DesyncResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBinPath(), ...args], {
-      cwd: options?.cwd,
-      env: { ...process.env, DESYNC_DEBUG: undefined, ...options?.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (piece: Buffer) => stdout.push(piece));
-    child.stderr.on('data', (piece: Buffer) => stderr.push(piece));
-    child.stdin.on('error', () => {});
-    child.stdin.end(options?.input);
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(stdout),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
-  });
+export async function runDesync(args: readonly string[], options?: RunDesyncOptions): Promise<DesyncResult> {
+  const r = await runCli(args, { ...options, env: { DESYNC_DEBUG: undefined, ...options?.env } });
+  return { code: r.code, signal: r.signal, stdout: r.stdoutBytes, stderr: r.stderr };
 }
 
 /** Runs the CLI and fails the test, showing stderr, unless it exits 0. */

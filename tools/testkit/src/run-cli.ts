@@ -24,6 +24,8 @@ export interface CliResult {
   /** The signal that killed it, or null. */
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as bytes, for commands that write binary data (`cat`). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -69,10 +71,12 @@ export function runCli(args: readonly string[], options?: RunCliOptions): Promis
       if (error.name !== 'AbortError') reject(error);
     });
     child.on('close', (code, signal) => {
+      const stdoutBytes = Buffer.concat(stdout);
       resolve({
         code,
         signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
+        stdout: stdoutBytes.toString('utf8'),
+        stdoutBytes,
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });
