@@ -6,6 +6,7 @@ import { ExtractCommand } from './commands/extract.js';
 import { ListChunksCommand } from './commands/list-chunks.js';
 import { MakeCommand } from './commands/make.js';
 import { PruneCommand } from './commands/prune.js';
+import { TarCommand } from './commands/tar.js';
 import { VerifyCommand } from './commands/verify.js';
 
 /** Every desync subcommand, for oclif's explicit command discovery. */
@@ -18,5 +19,6 @@ export const COMMANDS = {
   'list-chunks': ListChunksCommand,
   make: MakeCommand,
   prune: PruneCommand,
+  tar: TarCommand,
   verify: VerifyCommand,
 };

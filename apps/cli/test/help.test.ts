@@ -6,7 +6,18 @@ import { repoRoot } from '@desync/testkit';
 import { describe, expect, it } from 'vitest';
 import { desyncOk, expectOneLineError, runDesync } from './helpers.js';
 
-const COMMANDS = ['cache', 'cat', 'chop', 'chunk', 'extract', 'list-chunks', 'make', 'prune', 'verify'];
+const COMMANDS = [
+  'cache',
+  'cat',
+  'chop',
+  'chunk',
+  'extract',
+  'list-chunks',
+  'make',
+  'prune',
+  'tar',
+  'verify',
+];
 
 describe('help and version', () => {
   it('lists every command in the top-level help', async () => {

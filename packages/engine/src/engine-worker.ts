@@ -147,6 +147,10 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       codec ??= await loadCodec();
       return { ok: true, id, frame: codec.compress(data) };
     }
+    case 'compress-chunk': {
+      codec ??= await loadCodec();
+      return { ok: true, frame: codec.compress(task.data) };
+    }
     case 'close-files': {
       for (const fd of fds.values()) closeSync(fd);
       fds.clear();

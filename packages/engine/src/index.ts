@@ -2,6 +2,12 @@ export type { ListFileChunksOptions } from './chunk-list.js';
 export { listFileChunks } from './chunk-list.js';
 export type { ExtractBlobOptions, ExtractBlobResult } from './extract-blob.js';
 export { extractBlob } from './extract-blob.js';
+export type {
+  MakeArchiveIndexOptions,
+  MakeArchiveIndexResult,
+  MakeArchiveOptions,
+} from './make-archive.js';
+export { makeArchive, makeArchiveIndex } from './make-archive.js';
 export type { MakeBlobOptions, MakeBlobResult } from './make-blob.js';
 export { makeBlob } from './make-blob.js';
 export type { OpenStoreChainOptions } from './open-stores.js';

@@ -54,6 +54,11 @@ export type WorkerTask =
       keepPlain?: boolean;
     }
   | {
+      /** Compress plain chunk bytes into a zstd frame. */
+      type: 'compress-chunk';
+      data: Uint8Array;
+    }
+  | {
       /** Close the files this worker holds open (before the pool ends). */
       type: 'close-files';
     };
