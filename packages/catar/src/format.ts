@@ -126,3 +126,6 @@ export const CATAR_UNIX_FLAGS =
   CatarFeatureFlags.SHA512_256 |
   CatarFeatureFlags.EXCLUDE_NODUMP |
   CatarFeatureFlags.EXCLUDE_FILE;
+
+/** Type id of QUOTA_PROJID: ext4/XFS project quota id (caformat.h `CA_FORMAT_QUOTA_PROJID`). */
+export const CA_FORMAT_QUOTA_PROJID = 0x161baf2d8772a72bn;
