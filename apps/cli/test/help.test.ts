@@ -12,10 +12,12 @@ const COMMANDS = [
   'chop',
   'chunk',
   'extract',
+  'list',
   'list-chunks',
   'make',
   'prune',
   'tar',
+  'untar',
   'verify',
 ];
 

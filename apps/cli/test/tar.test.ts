@@ -81,6 +81,52 @@ describe('tar', () => {
     });
   });
 
+  describe.runIf(casync !== undefined)('untar and list against casync', () => {
+    const sameTree = (a: string, b: string) => {
+      const diff = spawnSync('diff', ['-r', '--no-dereference', a, b], { encoding: 'utf8' });
+      expect(diff.stdout.replace(/^File .* is a fifo while file .* is a fifo\n/gm, '')).toBe('');
+    };
+
+    it('restores what casync archived with its default flags, from a file and from stdin', async () => {
+      const archive = join(dir, 'casync-default.catar');
+      await runCasync(['make', archive, tree]);
+      const out = join(dir, 'untar-file');
+      await desyncOk(['untar', archive, out]);
+      sameTree(tree, out);
+      const fromStdin = join(dir, 'untar-stdin');
+      await desyncOk(['untar', '-', fromStdin], { input: await readFile(archive) });
+      sameTree(tree, fromStdin);
+    });
+
+    it('restores a casync .caidx from its store with -i', async () => {
+      const index = join(dir, 'casync.caidx');
+      const store = join(dir, 'casync-store');
+      await runCasync(['make', `--store=${store}`, index, tree]);
+      const out = join(dir, 'untar-index');
+      await desyncOk(['untar', '-i', '-s', store, index, out]);
+      sameTree(tree, out);
+    });
+
+    it('lists what casync list lists, with sizes', async () => {
+      const archive = join(dir, 'list.catar');
+      await runCasync(['make', archive, tree]);
+      const theirs = (await runCasync(['list', archive])).stdout.trim().split('\n');
+      const ours = (await desyncOk(['list', archive])).stdout.toString().trim().split('\n');
+      expect(ours.map((l) => l.replace(/^(\S+) \d+ /, '$1 '))).toEqual(theirs);
+      expect(ours).toContain('-rw-r--r-- 6 a.txt');
+    });
+
+    it('refuses a directory that is not empty unless --overwrite', async () => {
+      const archive = join(dir, 'again.catar');
+      await desyncOk(['tar', archive, tree]);
+      const out = join(dir, 'not-empty');
+      await mkdir(out);
+      await writeFile(join(out, 'x'), 'x');
+      expectOneLineError(await runDesync(['untar', archive, out]), [out]);
+      await desyncOk(['untar', '--overwrite', archive, out]);
+    });
+  });
+
   it('fails in one line on a missing directory and leaves no archive', async () => {
     const out = join(dir, 'missing.catar');
     const result = await runDesync(['tar', out, join(dir, 'no-such-dir')]);

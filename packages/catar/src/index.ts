@@ -1,5 +1,21 @@
+export { CatarFormatError } from './catar-format-error.js';
+export type {
+  CatarDeviceEntry,
+  CatarDirectoryEntry,
+  CatarEntry,
+  CatarEntryBase,
+  CatarEntryKind,
+  CatarFileEntry,
+  CatarSkippedKind,
+  CatarSpecialEntry,
+  CatarSymlinkEntry,
+  DecodeCatarOptions,
+} from './decode-catar.js';
+export { decodeCatar } from './decode-catar.js';
 export type { EncodeCatarOptions } from './encode-catar.js';
 export { encodeCatar } from './encode-catar.js';
+export type { ExtractCatarOptions } from './extract-catar.js';
+export { extractCatar } from './extract-catar.js';
 export {
   CA_FORMAT_ACL_DEFAULT,
   CA_FORMAT_ACL_DEFAULT_GROUP,
@@ -19,6 +35,7 @@ export {
   CA_FORMAT_GROUP,
   CA_FORMAT_HEADER_SIZE,
   CA_FORMAT_PAYLOAD,
+  CA_FORMAT_QUOTA_PROJID,
   CA_FORMAT_SELINUX,
   CA_FORMAT_SYMLINK,
   CA_FORMAT_USER,
@@ -26,6 +43,9 @@ export {
   CATAR_UNIX_FLAGS,
   CatarFeatureFlags,
 } from './format.js';
+export { formatCatarMode } from './format-catar-mode.js';
 export { layoutGoodbyeTable } from './goodbye-table.js';
+export type { CatarListLine, ListCatarOptions } from './list-catar.js';
+export { listCatar } from './list-catar.js';
 export { siphash24 } from './siphash24.js';
 export { writeCatar } from './write-catar.js';

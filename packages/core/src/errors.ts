@@ -94,6 +94,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   CHUNK_MISSING: 3,
   CHUNK_INVALID: 4,
   INDEX_FORMAT: 5,
+  CATAR_FORMAT: 9,
   STORE_ERROR: 6,
   INVALID_ARGUMENT: 2,
   FILE_ERROR: 7,

@@ -1,3 +1,5 @@
+export type { ArchiveSourceOptions, ExtractArchiveOptions } from './archive-ops.js';
+export { extractArchive, isIndexFile, listArchive, openArchiveStream } from './archive-ops.js';
 export type { ListFileChunksOptions } from './chunk-list.js';
 export { listFileChunks } from './chunk-list.js';
 export type { ExtractBlobOptions, ExtractBlobResult } from './extract-blob.js';

@@ -1,0 +1,43 @@
+import { listArchive, openStoreChain } from '@desync/engine';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { cacheFlag } from '../flags.js';
+import { writeLines } from '../output.js';
+
+export class ListCommand extends BaseCommand {
+  static override description =
+    'List the entries of a catar archive, or of a .caidx read from its stores (like casync list): mode, size, path.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> tree.catar',
+    '<%= config.bin %> <%= command.id %> -s /var/store tree.caidx',
+  ];
+  static override args = {
+    archive: Args.string({ description: 'catar archive (- for stdin) or index (.caidx)', required: true }),
+  };
+  static override flags = {
+    store: Flags.string({
+      char: 's',
+      description: 'chunk store holding an index’s chunks; repeat to ask several in order',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    cache: cacheFlag,
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ListCommand);
+    const store = flags.store?.length
+      ? await openStoreChain({ stores: flags.store, cache: flags.cache })
+      : undefined;
+    try {
+      const lines = listArchive({ path: args.archive, store, signal: this.interrupt });
+      await writeLines(
+        (async function* () {
+          for await (const l of lines) yield `${l.mode} ${l.size} ${l.path}`;
+        })(),
+      );
+    } finally {
+      await store?.close();
+    }
+  }
+}

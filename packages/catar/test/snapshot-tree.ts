@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * One line per node: type+mode, owner, mtime in ns, size or target, content hash. Sockets are
+ * left out: extraction skips them by design.
+ */
+export async function snapshotTree(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? root : join(root, rel);
+    const st = await lstat(abs, { bigint: true });
+    if (st.isSocket()) return;
+    let extra = '';
+    if (st.isFile())
+      extra = `${st.size} ${createHash('sha256')
+        .update(await readFile(abs))
+        .digest('hex')}`;
+    else if (st.isSymbolicLink()) extra = `-> ${await readlink(abs)}`;
+    else if (st.isCharacterDevice() || st.isBlockDevice()) extra = `rdev ${st.rdev}`;
+    lines.push(`${rel || '.'} mode=${st.mode.toString(8)} ${st.uid}:${st.gid} mtime=${st.mtimeNs} ${extra}`);
+    if (st.isDirectory()) {
+      for (const name of (await readdir(abs)).sort()) {
+        const child = rel === '' ? name : `${rel}/${name}`;
+        await walk(child);
+      }
+    }
+  };
+  await walk('');
+  return lines;
+}
