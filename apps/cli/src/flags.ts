@@ -11,6 +11,14 @@ export const storeFlag = Flags.string({
   required: true,
 });
 
+/** `-s STORE`, repeatable and optional: the stores of an index, when the input is one. */
+export const indexStoreFlag = Flags.string({
+  char: 's',
+  description: 'chunk store holding the index chunks; repeat to ask several in order',
+  multiple: true,
+  multipleNonGreedy: true,
+});
+
 /** `-s STORE` for commands that write to one store. */
 export const writeStoreFlag = Flags.string({
   char: 's',

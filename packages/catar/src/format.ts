@@ -1,3 +1,4 @@
+import { FeatureFlags } from '@desync/core';
 // casync src/caformat.h: every catar object starts with a 16-byte header {size le64, type le64},
 // where size counts the header too.
 
@@ -68,46 +69,8 @@ export const CA_FORMAT_GOODBYE_HASH_KEY: Readonly<Uint8Array> = Uint8Array.of(
   0x27,
 );
 
-/** casync caformat.h feature flag bits that a catar ENTRY records in its `feature_flags`. */
-export const CatarFeatureFlags = {
-  WITH_16BIT_UIDS: 0x1n,
-  WITH_32BIT_UIDS: 0x2n,
-  WITH_USER_NAMES: 0x4n,
-  WITH_SEC_TIME: 0x8n,
-  WITH_USEC_TIME: 0x10n,
-  WITH_NSEC_TIME: 0x20n,
-  WITH_2SEC_TIME: 0x40n,
-  WITH_READ_ONLY: 0x80n,
-  WITH_PERMISSIONS: 0x100n,
-  WITH_SYMLINKS: 0x200n,
-  WITH_DEVICE_NODES: 0x400n,
-  WITH_FIFOS: 0x800n,
-  WITH_SOCKETS: 0x1000n,
-  WITH_FLAG_HIDDEN: 0x2000n,
-  WITH_FLAG_SYSTEM: 0x4000n,
-  WITH_FLAG_ARCHIVE: 0x8000n,
-  WITH_FLAG_APPEND: 0x10000n,
-  WITH_FLAG_NOATIME: 0x20000n,
-  WITH_FLAG_COMPR: 0x40000n,
-  WITH_FLAG_NOCOW: 0x80000n,
-  WITH_FLAG_NODUMP: 0x100000n,
-  WITH_FLAG_DIRSYNC: 0x200000n,
-  WITH_FLAG_IMMUTABLE: 0x400000n,
-  WITH_FLAG_SYNC: 0x800000n,
-  WITH_FLAG_NOCOMP: 0x1000000n,
-  WITH_FLAG_PROJINHERIT: 0x2000000n,
-  WITH_SUBVOLUME: 0x4000000n,
-  WITH_SUBVOLUME_RO: 0x8000000n,
-  WITH_XATTRS: 0x10000000n,
-  WITH_ACL: 0x20000000n,
-  WITH_SELINUX: 0x40000000n,
-  WITH_FCAPS: 0x80000000n,
-  WITH_QUOTA_PROJID: 0x100000000n,
-  EXCLUDE_FILE: 0x1000000000000000n,
-  SHA512_256: 0x2000000000000000n,
-  EXCLUDE_SUBMOUNTS: 0x4000000000000000n,
-  EXCLUDE_NODUMP: 0x8000000000000000n,
-} as const;
+/** casync caformat.h feature flag bits that a catar ENTRY records (core's FeatureFlags table). */
+export const CatarFeatureFlags = FeatureFlags;
 
 /**
  * The flags Debian's casync (2+20201210) records for `casync make --with=32bit-uids

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
-import { describeSystemError, FileError } from '@desync/core';
+import { describeSystemError, FileError, tempPathFor } from '@desync/core';
 import { type EncodeCatarOptions, encodeCatar } from './encode-catar.js';
 
 /**
@@ -14,7 +13,7 @@ export async function writeCatar(
   outPath: string,
   options: EncodeCatarOptions,
 ): Promise<void> {
-  const tmp = `${outPath}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tempPathFor(outPath);
   const writeFailed = (err: unknown) => new FileError(outPath, describeSystemError(err), { cause: err });
   let handle: Awaited<ReturnType<typeof open>>;
   try {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { tempPathFor } from './temp-path.js';
 
 /**
  * Writes a chunk file atomically, for code that writes a file store's chunks itself (in a
@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeChunkFileSync(path: string, frame: Uint8Array): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, frame, { flag: 'wx' });
   } catch (err) {

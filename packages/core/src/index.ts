@@ -18,11 +18,13 @@ export {
   InvalidArgument,
   StoreError,
 } from './errors.js';
+export { FeatureFlags } from './feature-flags.js';
 export type { FileStore, GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
 export { isFileStore, isPruneStore, isTouchStore, isWriteStore } from './store.js';
 export type { StoreOpenOptions, StoreScheme } from './store-registry.js';
 export { openStore, registeredStoreSchemes, registerStoreScheme } from './store-registry.js';
 export { StoreRouter } from './store-router.js';
+export { tempPathFor } from './temp-path.js';
 export type { ZstdCodec } from './zstd-codec.js';
 export { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from './zstd-codec.js';
 export { isZstdFrame, zstdFrameContentSize } from './zstd-frame.js';

@@ -8,11 +8,11 @@ import {
   isFileStore,
   type Store,
   StoreRouter,
+  tempPathFor,
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
-import { tempPathFor } from './temp-path.js';
 import { transferable, WorkerPool } from './worker-pool.js';
 
 /** Options of extractBlob. */

@@ -1,7 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { type ChunkId, chunkIdToBytes, DesyncError, describeSystemError, FileError } from '@desync/core';
+import {
+  type ChunkId,
+  chunkIdToBytes,
+  DesyncError,
+  describeSystemError,
+  FileError,
+  tempPathFor,
+} from '@desync/core';
 import type { ChunkIndex, IndexChunkSizes } from './chunk-index.js';
 import {
   CA_FORMAT_INDEX,
@@ -78,7 +83,7 @@ export class IndexWriter {
   ) {}
 
   static async create(path: string, options: IndexWriterOptions): Promise<IndexWriter> {
-    const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tempPath = tempPathFor(path);
     let handle: FileHandle;
     try {
       handle = await open(tempPath, 'wx', 0o644);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import {
   type PruneStore,
   StoreError,
   type TouchStore,
+  tempPathFor,
 } from '@desync/core';
 
 /** Options of a LocalStore. */
@@ -104,7 +104,7 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
     const file = this.chunkPath(chunk.id);
     const dir = join(this.path, chunk.id.slice(0, 4));
     const data = await chunk.compressedData();
-    const tmp = join(dir, `.${chunk.id}${CHUNK_SUFFIX}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = tempPathFor(file);
     try {
       await mkdir(dir, { recursive: true });
       await writeFile(tmp, data, { flag: 'wx' });

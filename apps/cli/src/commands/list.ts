@@ -1,7 +1,7 @@
 import { listArchive, openStoreChain } from '@desync/engine';
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag } from '../flags.js';
+import { cacheFlag, indexStoreFlag } from '../flags.js';
 import { writeLines } from '../output.js';
 
 export class ListCommand extends BaseCommand {
@@ -15,12 +15,7 @@ export class ListCommand extends BaseCommand {
     archive: Args.string({ description: 'catar archive (- for stdin) or index (.caidx)', required: true }),
   };
   static override flags = {
-    store: Flags.string({
-      char: 's',
-      description: 'chunk store holding an index’s chunks; repeat to ask several in order',
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
+    store: indexStoreFlag,
     cache: cacheFlag,
   };
 

@@ -2,7 +2,7 @@ import { InvalidArgument } from '@desync/core';
 import { extractArchive, openStoreChain } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag } from '../flags.js';
+import { cacheFlag, concurrencyFlag, indexStoreFlag } from '../flags.js';
 
 export class UntarCommand extends BaseCommand {
   static override description =
@@ -28,12 +28,7 @@ export class UntarCommand extends BaseCommand {
       description: 'ARCHIVE is a .caidx: read its chunks from the stores',
       default: false,
     }),
-    store: Flags.string({
-      char: 's',
-      description: 'chunk store holding the index chunks (with -i); repeat to ask several in order',
-      multiple: true,
-      multipleNonGreedy: true,
-    }),
+    store: indexStoreFlag,
     cache: cacheFlag,
     concurrency: concurrencyFlag,
     overwrite: Flags.boolean({ description: 'extract into a directory that is not empty', default: false }),
