@@ -7,12 +7,19 @@ import {
   registerStoreScheme,
   type Store,
   StoreError,
+  type StoreOpenOptions,
 } from '@desync/core';
+import { httpStoreScheme } from '@desync/store-http';
 import { LocalStore, localStoreScheme } from '@desync/store-local';
+import { s3StoreScheme } from '@desync/store-s3';
+import { sshStoreScheme } from '@desync/store-ssh';
 import { Command, Errors } from '@oclif/core';
 
 // The CLI offers every store adapter it ships; a library user registers only theirs.
 registerStoreScheme(localStoreScheme);
+registerStoreScheme(httpStoreScheme);
+registerStoreScheme(s3StoreScheme);
+registerStoreScheme(sshStoreScheme);
 
 // oclif ends every usage error's message with this hint (parser/errors.js, parser/parse.js).
 const USAGE_HINT = /\nSee more help with --help$/;
@@ -92,8 +99,8 @@ export abstract class BaseCommand extends Command {
  * Opens a store that must already exist (verify, prune): a typo in -s must not read as an
  * empty store and report success.
  */
-export async function openExistingStore(location: string): Promise<Store> {
-  const store = await openStore(location);
+export async function openExistingStore(location: string, open?: StoreOpenOptions): Promise<Store> {
+  const store = await openStore(location, open);
   if (store instanceof LocalStore && !existsSync(store.path)) {
     await store.close();
     throw new StoreError(location, 'no such store directory');

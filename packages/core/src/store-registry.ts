@@ -9,6 +9,18 @@ export interface StoreOpenOptions {
   timeoutMs?: number;
   /** Trust self-signed certificates (`-t`). */
   insecure?: boolean;
+  /** Attempts after a failed request (connection error, 5xx) before giving up. Default 3. */
+  retries?: number;
+  /** PEM client certificate file for mutual TLS (`--client-cert`). */
+  clientCert?: string;
+  /** PEM key of the client certificate (`--client-key`). */
+  clientKey?: string;
+  /** PEM file of certificate authorities to trust besides the system's (`--ca-cert`). */
+  caCert?: string;
+  /** Value of the Authorization header sent to HTTP stores (`--http-auth`), e.g. `Bearer TOKEN`. */
+  httpAuth?: string;
+  /** Accept any SSH host key instead of checking ~/.ssh/known_hosts (`--ssh-skip-host-key-check`). */
+  sshSkipHostKeyCheck?: boolean;
 }
 
 /** One store adapter's entry in the registry. */

@@ -2,7 +2,7 @@ import { fillCache, openStoreChain, openWriteStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, storeFlag } from '../flags.js';
+import { concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class CacheCommand extends BaseCommand {
@@ -19,13 +19,14 @@ export class CacheCommand extends BaseCommand {
     store: storeFlag,
     cache: Flags.string({ char: 'c', description: 'store to fill', required: true }),
     concurrency: concurrencyFlag,
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(CacheCommand);
     const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
-    const store = await openStoreChain({ stores: flags.store });
-    const cache = await openWriteStore(flags.cache);
+    const store = await openStoreChain({ stores: flags.store, open: storeOpenOptions(flags) });
+    const cache = await openWriteStore(flags.cache, storeOpenOptions(flags));
     try {
       const r = await fillCache({
         store,

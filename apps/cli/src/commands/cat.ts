@@ -3,7 +3,7 @@ import { openStoreChain, readBlob } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, storeFlag } from '../flags.js';
+import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { writeChunks } from '../output.js';
 
 function byteCount(name: string, value: string | undefined): number | undefined {
@@ -23,14 +23,23 @@ export class CatCommand extends BaseCommand {
     offset: Args.string({ description: 'first byte to write' }),
     length: Args.string({ description: 'number of bytes to write' }),
   };
-  static override flags = { store: storeFlag, cache: cacheFlag, concurrency: concurrencyFlag };
+  static override flags = {
+    store: storeFlag,
+    cache: cacheFlag,
+    concurrency: concurrencyFlag,
+    ...storeOptionFlags,
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CatCommand);
     const offset = byteCount('OFFSET', args.offset);
     const length = byteCount('LENGTH', args.length);
     const index = await readIndex(args.index);
-    const store = await openStoreChain({ stores: flags.store, cache: flags.cache });
+    const store = await openStoreChain({
+      stores: flags.store,
+      cache: flags.cache,
+      open: storeOpenOptions(flags),
+    });
     try {
       await writeChunks(readBlob({ index, store, offset, length, concurrency: flags.concurrency }));
     } finally {

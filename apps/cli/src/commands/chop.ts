@@ -2,7 +2,7 @@ import { chopFile, openWriteStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, writeStoreFlag } from '../flags.js';
+import { concurrencyFlag, storeOpenOptions, storeOptionFlags, writeStoreFlag } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class ChopCommand extends BaseCommand {
@@ -13,12 +13,12 @@ export class ChopCommand extends BaseCommand {
     index: Args.string({ description: 'blob index (.caibx) of the file', required: true }),
     file: Args.string({ description: 'file holding the blob', required: true }),
   };
-  static override flags = { store: writeStoreFlag, concurrency: concurrencyFlag };
+  static override flags = { store: writeStoreFlag, concurrency: concurrencyFlag, ...storeOptionFlags };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ChopCommand);
     const index = await readIndex(args.index);
-    const store = await openWriteStore(flags.store);
+    const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await chopFile({
         index,

@@ -2,7 +2,7 @@ import { extractBlob, openStoreChain } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, storeFlag } from '../flags.js';
+import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class ExtractCommand extends BaseCommand {
@@ -16,12 +16,21 @@ export class ExtractCommand extends BaseCommand {
     index: Args.string({ description: 'blob index (.caibx)', required: true }),
     output: Args.string({ description: 'file to write', required: true }),
   };
-  static override flags = { store: storeFlag, cache: cacheFlag, concurrency: concurrencyFlag };
+  static override flags = {
+    store: storeFlag,
+    cache: cacheFlag,
+    concurrency: concurrencyFlag,
+    ...storeOptionFlags,
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ExtractCommand);
     const index = await readIndex(args.index);
-    const store = await openStoreChain({ stores: flags.store, cache: flags.cache });
+    const store = await openStoreChain({
+      stores: flags.store,
+      cache: flags.cache,
+      open: storeOpenOptions(flags),
+    });
     try {
       const r = await extractBlob({
         index,

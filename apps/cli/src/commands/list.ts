@@ -1,7 +1,7 @@
 import { listArchive, openStoreChain } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, indexStoreFlag } from '../flags.js';
+import { cacheFlag, indexStoreFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { writeLines } from '../output.js';
 
 export class ListCommand extends BaseCommand {
@@ -17,12 +17,13 @@ export class ListCommand extends BaseCommand {
   static override flags = {
     store: indexStoreFlag,
     cache: cacheFlag,
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ListCommand);
     const store = flags.store?.length
-      ? await openStoreChain({ stores: flags.store, cache: flags.cache })
+      ? await openStoreChain({ stores: flags.store, cache: flags.cache, open: storeOpenOptions(flags) })
       : undefined;
     try {
       const lines = listArchive({ path: args.archive, store, signal: this.interrupt });

@@ -1,7 +1,13 @@
 import { makeBlob, openWriteStore } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { chunkSizeFlag, chunkSizesFrom, writeStoreFlag } from '../flags.js';
+import {
+  chunkSizeFlag,
+  chunkSizesFrom,
+  storeOpenOptions,
+  storeOptionFlags,
+  writeStoreFlag,
+} from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class MakeCommand extends BaseCommand {
@@ -20,11 +26,12 @@ export class MakeCommand extends BaseCommand {
       description: 'worker threads (default: number of CPUs)',
       min: 1,
     }),
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MakeCommand);
-    const store = await openWriteStore(flags.store);
+    const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await makeBlob({
         input: args.file,

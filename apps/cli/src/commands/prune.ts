@@ -4,6 +4,7 @@ import { pruneStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, openExistingStore } from '../base-command.js';
+import { storeOpenOptions, storeOptionFlags } from '../flags.js';
 
 export class PruneCommand extends BaseCommand {
   static override description =
@@ -16,12 +17,13 @@ export class PruneCommand extends BaseCommand {
   static override flags = {
     store: Flags.string({ char: 's', description: 'chunk store to prune', required: true }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(PruneCommand);
     const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
-    const store = await openExistingStore(flags.store);
+    const store = await openExistingStore(flags.store, storeOpenOptions(flags));
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list or remove chunks`);
       if (!flags.yes) {

@@ -2,7 +2,13 @@ import { InvalidArgument } from '@desync/core';
 import { makeArchive, makeArchiveIndex, openWriteStore } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { chunkSizeFlag, chunkSizesFrom, concurrencyFlag } from '../flags.js';
+import {
+  chunkSizeFlag,
+  chunkSizesFrom,
+  concurrencyFlag,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class TarCommand extends BaseCommand {
@@ -29,6 +35,7 @@ export class TarCommand extends BaseCommand {
     store: Flags.string({ char: 's', description: 'chunk store to write to (with -i)' }),
     'chunk-size': chunkSizeFlag,
     concurrency: concurrencyFlag,
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
@@ -41,7 +48,7 @@ export class TarCommand extends BaseCommand {
     }
     if (!flags.store) throw new InvalidArgument('tar -i needs a store: -s STORE');
     if (args.output === '-') throw new InvalidArgument('tar -i writes an index file; give its path, not -');
-    const store = await openWriteStore(flags.store);
+    const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await makeArchiveIndex({
         dir: args.dir,

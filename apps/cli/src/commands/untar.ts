@@ -2,7 +2,7 @@ import { InvalidArgument } from '@desync/core';
 import { extractArchive, openStoreChain } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, indexStoreFlag } from '../flags.js';
+import { cacheFlag, concurrencyFlag, indexStoreFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 
 export class UntarCommand extends BaseCommand {
   static override description =
@@ -36,6 +36,7 @@ export class UntarCommand extends BaseCommand {
       description: 'restore owners (default when running as root); --no-same-owner skips them',
       allowNo: true,
     }),
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
@@ -45,7 +46,7 @@ export class UntarCommand extends BaseCommand {
     if (!flags.index && flags.store?.length)
       throw new InvalidArgument('-s is only used with -i (extract from an index)');
     const store = flags.index
-      ? await openStoreChain({ stores: flags.store ?? [], cache: flags.cache })
+      ? await openStoreChain({ stores: flags.store ?? [], cache: flags.cache, open: storeOpenOptions(flags) })
       : undefined;
     try {
       await extractArchive({

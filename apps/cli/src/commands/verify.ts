@@ -2,7 +2,7 @@ import { InvalidArgument, isPruneStore } from '@desync/core';
 import { verifyStore } from '@desync/engine';
 import { Flags } from '@oclif/core';
 import { BaseCommand, openExistingStore } from '../base-command.js';
-import { concurrencyFlag } from '../flags.js';
+import { concurrencyFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class VerifyCommand extends BaseCommand {
@@ -16,11 +16,12 @@ export class VerifyCommand extends BaseCommand {
     store: Flags.string({ char: 's', description: 'chunk store to check', required: true }),
     repair: Flags.boolean({ char: 'r', description: 'remove invalid chunks', default: false }),
     concurrency: concurrencyFlag,
+    ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(VerifyCommand);
-    const store = await openExistingStore(flags.store);
+    const store = await openExistingStore(flags.store, storeOpenOptions(flags));
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list its chunks`);
       const r = await verifyStore({
