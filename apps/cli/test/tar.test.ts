@@ -14,6 +14,7 @@ const WITH = [
   '--with=device-nodes',
   '--with=fifos',
   '--with=sockets',
+  '--with=xattrs',
 ];
 
 const { casync, missingInCi } = casyncPeer();

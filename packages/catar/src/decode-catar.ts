@@ -45,6 +45,15 @@ export interface CatarEntryBase {
   mtimeNs: bigint;
   /** Byte offset of the node's ENTRY object in the stream, for messages. */
   offset: number;
+  /** Extended attributes (XATTR records, `user.` and `trusted.` names), in stored order. */
+  xattrs: CatarXattr[];
+}
+
+/** One extended attribute of a node. */
+export interface CatarXattr {
+  /** Full name with namespace, e.g. `user.comment`. */
+  name: string;
+  value: Uint8Array;
 }
 
 /** A directory; its children follow it, in byte order of their names. */
@@ -98,7 +107,6 @@ export type CatarEntry =
 export type CatarSkippedKind =
   | 'user-name'
   | 'group-name'
-  | 'xattr'
   | 'acl'
   | 'fcaps'
   | 'selinux'
@@ -140,7 +148,6 @@ const KINDS: ReadonlyMap<number, CatarEntryKind> = new Map([
 const METADATA: ReadonlyMap<bigint, CatarSkippedKind> = new Map([
   [CA_FORMAT_USER, 'user-name'],
   [CA_FORMAT_GROUP, 'group-name'],
-  [CA_FORMAT_XATTR, 'xattr'],
   [CA_FORMAT_ACL_USER, 'acl'],
   [CA_FORMAT_ACL_GROUP, 'acl'],
   [CA_FORMAT_ACL_GROUP_OBJ, 'acl'],
@@ -247,6 +254,16 @@ export async function* decodeCatar(
   };
   const typeName = (h: Header): string => NAMES.get(h.type) ?? `unknown object type 0x${h.type.toString(16)}`;
 
+  // caformat.h CaFormatXAttr: `name\0value`; cadecoder.c checks the name as the encoder does.
+  const parseXattr = (body: Uint8Array, at: number): CatarXattr => {
+    const nul = body.indexOf(0);
+    const name = nul > 0 ? Buffer.from(body.subarray(0, nul)).toString() : '';
+    const dot = name.indexOf('.');
+    if (nul <= 0 || dot <= 0 || dot === name.length - 1 || nul > 255)
+      throw fail(at, 'XATTR record without a valid name');
+    return { name, value: body.subarray(nul + 1) };
+  };
+
   let pending: Header | undefined;
   const stack: Frame[] = [];
 
@@ -276,14 +293,16 @@ export async function* decodeCatar(
       gid: Number(gid),
       mtimeNs,
       offset: h.at,
+      xattrs: [],
     };
 
     let next = await readHeader();
-    while (next !== undefined && METADATA.has(next.type)) {
+    while (next !== undefined && (METADATA.has(next.type) || next.type === CA_FORMAT_XATTR)) {
       if (next.size > MAX_METADATA_SIZE)
         throw fail(next.at, `metadata object of ${next.size} bytes is absurdly large`);
-      await read(next.size - CA_FORMAT_HEADER_SIZE, next.at, 'a metadata object');
-      skip(METADATA.get(next.type) as CatarSkippedKind);
+      const body = await read(next.size - CA_FORMAT_HEADER_SIZE, next.at, 'a metadata object');
+      if (next.type === CA_FORMAT_XATTR) base.xattrs.push(parseXattr(body, next.at));
+      else skip(METADATA.get(next.type) as CatarSkippedKind);
       next = await readHeader();
     }
 

@@ -4,10 +4,12 @@ import {
   lstatSync,
   openSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   readSync,
 } from 'node:fs';
 import { Aborted, describeSystemError, FileError, InvalidArgument } from '@desync/core';
+import { type ExcludeRules, ExcludeSyntaxError, parseExcludeFile, testExclude } from './exclude-rules.js';
 import {
   CA_FORMAT_DEVICE,
   CA_FORMAT_ENTRY,
@@ -20,9 +22,11 @@ import {
   CA_FORMAT_HEADER_SIZE,
   CA_FORMAT_PAYLOAD,
   CA_FORMAT_SYMLINK,
+  CA_FORMAT_XATTR,
   CatarFeatureFlags as F,
 } from './format.js';
 import { layoutGoodbyeTable } from './goodbye-table.js';
+import { loadNodeAttributes, type NodeAttributes, readXattrs, type Xattr } from './node-attributes.js';
 import { siphash24 } from './siphash24.js';
 
 /** Options of encodeCatar and writeCatar. */
@@ -38,11 +42,16 @@ export interface EncodeCatarOptions {
   blockSize?: number;
   /** Aborting stops the walk at the next object or block with Aborted. */
   signal?: AbortSignal;
+  /**
+   * Called once per kind of data that cannot be read on this machine and is left out (e.g.
+   * extended attributes when the fs-xattr addon is not built).
+   */
+  onWarning?: (message: string) => void;
 }
 
 // Bits this encoder writes byte for byte as casync does. USER_NAMES, chattr and FAT flags,
-// xattrs, ACLs, SELinux, fcaps, subvolumes, quota project ids and submount exclusion need
-// data Node cannot read or were not verified yet.
+// ACLs, SELinux, fcaps, subvolumes, quota project ids and submount exclusion need data
+// Node cannot read or were not verified yet.
 const SUPPORTED =
   F.WITH_16BIT_UIDS |
   F.WITH_32BIT_UIDS |
@@ -56,6 +65,7 @@ const SUPPORTED =
   F.WITH_DEVICE_NODES |
   F.WITH_FIFOS |
   F.WITH_SOCKETS |
+  F.WITH_XATTRS |
   F.SHA512_256 |
   F.EXCLUDE_NODUMP |
   F.EXCLUDE_FILE;
@@ -64,9 +74,12 @@ const S_IFMT = 0o170000n;
 const S_IFDIR = 0o040000n;
 const S_IFLNK = 0o120000n;
 const DEFAULT_BLOCK_SIZE = 64 * 1024;
+const S_IFREG = 0o100000n;
 const SLASH = Buffer.from('/');
-// casync's per-directory exclusion list (EXCLUDE_FILE); see the check in encodeDirectory.
-const EXCLUDE_FILE_NAME = Buffer.from('.caexclude');
+// casync's per-directory exclusion list (EXCLUDE_FILE), read where it sits.
+const EXCLUDE_FILE_NAME = '.caexclude';
+// linux/fs.h FS_NODUMP_FL, chattr +d: skipped under EXCLUDE_NODUMP.
+const FS_NODUMP_FL = 0x40;
 
 interface Context {
   flags: bigint;
@@ -76,6 +89,8 @@ interface Context {
   signal: AbortSignal | undefined;
   /** Bytes emitted so far: goodbye items hold offsets relative to it. */
   offset: number;
+  native: NodeAttributes;
+  warn: (key: string, message: string) => void;
 }
 
 /**
@@ -86,25 +101,38 @@ interface Context {
  * sorted listing and goodbye items of the directories on the current path are held.
  * @throws InvalidArgument when `featureFlags` holds a bit this encoder does not support.
  * @throws FileError naming the path when an entry cannot be read, is not a directory (the
- *   root), changes size while read, or needs something unsupported (a `.caexclude` file).
+ *   root), changes size while read, or has a `.caexclude` line casync would refuse.
  * @throws Aborted when `signal` aborts.
  */
 export async function* encodeCatar(rootDir: string, options: EncodeCatarOptions): AsyncGenerator<Uint8Array> {
   const flags = normalizeFlags(options.featureFlags);
+  const warned = new Set<string>();
   const ctx: Context = {
     flags,
     granularity: timeGranularity(flags),
     blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
     signal: options.signal,
     offset: 0,
+    native: await loadNodeAttributes(),
+    warn: (key, message) => {
+      if (warned.has(key)) return;
+      warned.add(key);
+      options.onWarning?.(message);
+    },
   };
+  if (flags & F.WITH_XATTRS && !ctx.native.xattrs) {
+    ctx.warn('xattrs', 'extended attributes are left out: the fs-xattr addon is not built on this machine');
+  }
+  if (flags & F.EXCLUDE_NODUMP && !ctx.native.flags) {
+    ctx.warn('nodump', 'chattr +d (nodump) is not honoured: the @desync/linux-attrs addon is not built');
+  }
   if (!Number.isInteger(ctx.blockSize) || ctx.blockSize < 1) {
     throw new InvalidArgument(`blockSize must be a positive integer, got ${ctx.blockSize}`);
   }
   const root = Buffer.from(rootDir);
   const st = await statPath(root);
   if ((st.mode & S_IFMT) !== S_IFDIR) throw new FileError(rootDir, 'not a directory');
-  yield* encodeNode(root, st, ctx);
+  yield* encodeNode(root, st, ctx, []);
 }
 
 // casync cafeature.c ca_feature_flags_normalize: redundant bits are dropped, not refused.
@@ -201,7 +229,12 @@ function devMinor(rdev: bigint): bigint {
   return (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
 }
 
-async function* encodeNode(path: Buffer, st: BigIntStats, ctx: Context): AsyncGenerator<Uint8Array> {
+async function* encodeNode(
+  path: Buffer,
+  st: BigIntStats,
+  ctx: Context,
+  exclude: ExcludeRules,
+): AsyncGenerator<Uint8Array> {
   checkAbort(ctx);
   const f = ctx.flags;
   const type = st.mode & S_IFMT;
@@ -248,7 +281,13 @@ async function* encodeNode(path: Buffer, st: BigIntStats, ctx: Context): AsyncGe
     tail = Buffer.alloc(0);
   }
 
-  const entry = Buffer.alloc(CA_FORMAT_ENTRY_SIZE + tail.length);
+  // caformat.h: XATTR records sit between the ENTRY and the PAYLOAD/SYMLINK/DEVICE object.
+  const xattrs = nodeXattrs(path, type, ctx);
+  const xattrBytes = xattrs.reduce(
+    (n, x) => n + CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length,
+    0,
+  );
+  const entry = Buffer.alloc(CA_FORMAT_ENTRY_SIZE + xattrBytes + tail.length);
   header(entry, 0, CA_FORMAT_ENTRY_SIZE, CA_FORMAT_ENTRY);
   entry.writeBigUInt64LE(f, 16);
   entry.writeBigUInt64LE(fixupMode(st.mode, f), 24);
@@ -256,12 +295,80 @@ async function* encodeNode(path: Buffer, st: BigIntStats, ctx: Context): AsyncGe
   entry.writeBigUInt64LE(uid, 40);
   entry.writeBigUInt64LE(gid, 48);
   entry.writeBigUInt64LE(mtime, 56);
-  tail.copy(entry, CA_FORMAT_ENTRY_SIZE);
+  let at = CA_FORMAT_ENTRY_SIZE;
+  for (const x of xattrs) {
+    const size = CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length;
+    header(entry, at, size, CA_FORMAT_XATTR);
+    x.name.copy(entry, at + CA_FORMAT_HEADER_SIZE);
+    x.value.copy(entry, at + CA_FORMAT_HEADER_SIZE + x.name.length + 1);
+    at += size;
+  }
+  tail.copy(entry, at);
   ctx.offset += entry.length;
   yield entry;
 
-  if (type === 0o100000n) yield* encodePayload(path, st.size, ctx);
-  else if (type === S_IFDIR) yield* encodeDirectory(path, entryStart, ctx);
+  if (type === S_IFREG) yield* encodePayload(path, st.size, ctx);
+  else if (type === S_IFDIR) yield* encodeDirectory(path, entryStart, ctx, exclude);
+}
+
+// caencoder.c ca_encoder_node_read_xattrs: symlinks never carry them, and nodes casync does
+// not open (devices, FIFOs, sockets) answer EBADF, so only files and directories have any.
+function nodeXattrs(path: Buffer, type: bigint, ctx: Context): Xattr[] {
+  const mod = ctx.native.xattrs;
+  if (!(ctx.flags & F.WITH_XATTRS) || !mod || (type !== S_IFREG && type !== S_IFDIR)) return [];
+  // fs-xattr takes UTF-8 paths only.
+  const text = path.toString();
+  if (!Buffer.from(text).equals(path)) {
+    ctx.warn('xattr-path', `extended attributes of ${text} are left out: its name is not UTF-8`);
+    return [];
+  }
+  try {
+    return readXattrs(mod, text);
+  } catch (err) {
+    throw fail(path, err);
+  }
+}
+
+// casync skips nodes marked chattr +d under EXCLUDE_NODUMP; it reads the flags of files and
+// directories only (the nodes it opens).
+function isNoDump(path: Buffer, mode: bigint, ctx: Context): boolean {
+  const type = mode & S_IFMT;
+  if (!(ctx.flags & F.EXCLUDE_NODUMP) || !ctx.native.flags || (type !== S_IFREG && type !== S_IFDIR)) {
+    return false;
+  }
+  try {
+    return ((ctx.native.flags.getInodeFlags(path) ?? 0) & FS_NODUMP_FL) !== 0;
+  } catch (err) {
+    throw fail(path, err);
+  }
+}
+
+// The rules of a directory: those carried from above plus its own .caexclude (EXCLUDE_FILE).
+function directoryExcludes(
+  path: Buffer,
+  names: readonly Buffer[],
+  inherited: ExcludeRules,
+  ctx: Context,
+): ExcludeRules {
+  if (!(ctx.flags & F.EXCLUDE_FILE) || !names.some((n) => n.toString('latin1') === EXCLUDE_FILE_NAME)) {
+    return inherited;
+  }
+  const file = Buffer.concat([path, SLASH, Buffer.from(EXCLUDE_FILE_NAME)]);
+  let text: string;
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile()) return inherited;
+    // latin1: patterns and names compare byte for byte, as casync's fnmatch does.
+    text = readFileSync(file, 'latin1');
+  } catch (err) {
+    throw fail(file, err);
+  }
+  try {
+    return [...inherited, ...parseExcludeFile(text)];
+  } catch (err) {
+    if (err instanceof ExcludeSyntaxError) throw new FileError(file.toString(), err.message);
+    throw err;
+  }
 }
 
 async function* encodePayload(path: Buffer, size: bigint, ctx: Context): AsyncGenerator<Uint8Array> {
@@ -301,7 +408,12 @@ interface NameItem {
   hash: bigint;
 }
 
-async function* encodeDirectory(path: Buffer, entryStart: number, ctx: Context): AsyncGenerator<Uint8Array> {
+async function* encodeDirectory(
+  path: Buffer,
+  entryStart: number,
+  ctx: Context,
+  inherited: ExcludeRules,
+): AsyncGenerator<Uint8Array> {
   let names: Buffer[];
   try {
     names = readdirSync(path, { encoding: 'buffer' });
@@ -310,19 +422,21 @@ async function* encodeDirectory(path: Buffer, entryStart: number, ctx: Context):
   }
   // caencoder.c sorts the listing with strcmp: plain byte order, not locale order.
   names.sort(Buffer.compare);
+  const rules = directoryExcludes(path, names, inherited, ctx);
 
   const items: NameItem[] = [];
   for (const name of names) {
     checkAbort(ctx);
     const child = Buffer.concat([path, SLASH, name]);
-    if (ctx.flags & F.EXCLUDE_FILE && name.equals(EXCLUDE_FILE_NAME)) {
-      throw new FileError(
-        child.toString(),
-        '.caexclude files are not supported yet; remove it or drop EXCLUDE_FILE',
-      );
-    }
     const st = await statPath(child);
     if (!isStored(st.mode, ctx.flags)) continue;
+    let inner: ExcludeRules = [];
+    if (rules.length > 0) {
+      const verdict = testExclude(rules, name.toString('latin1'), (st.mode & S_IFMT) === S_IFDIR);
+      if (verdict.excluded) continue;
+      inner = verdict.inner;
+    }
+    if (isNoDump(child, st.mode, ctx)) continue;
 
     const start = ctx.offset;
     const size = CA_FORMAT_HEADER_SIZE + name.length + 1;
@@ -331,7 +445,7 @@ async function* encodeDirectory(path: Buffer, entryStart: number, ctx: Context):
     name.copy(filename, CA_FORMAT_HEADER_SIZE);
     ctx.offset += size;
     yield filename;
-    yield* encodeNode(child, st, ctx);
+    yield* encodeNode(child, st, ctx, inner);
     items.push({ start, end: ctx.offset, hash: siphash24(name, CA_FORMAT_GOODBYE_HASH_KEY) });
   }
 

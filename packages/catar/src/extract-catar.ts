@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describeSystemError, FileError } from '@desync/core';
 import { type CatarEntry, type CatarSkippedKind, decodeCatar } from './decode-catar.js';
+import { loadNodeAttributes } from './node-attributes.js';
 
 /** Options of extractCatar. */
 export interface ExtractCatarOptions {
@@ -69,13 +70,40 @@ export async function extractCatar(
   };
 
   await prepareRoot(dir, overwrite);
-  const times = new TimeSetter();
+  const { xattrs: xattrModule, flags: linuxAttrs } = await loadNodeAttributes();
+  // Extended attributes go on before the mode, which may take away the write permission
+  // setting them needs; a filesystem or user that cannot take them gets one warning.
+  const restoreXattrs = (abs: string, entry: CatarEntry): void => {
+    if (entry.xattrs.length === 0) return;
+    if (!xattrModule) {
+      warn('xattr', 'extended attributes are not restored: the fs-xattr addon is not built here');
+      return;
+    }
+    for (const x of entry.xattrs) {
+      try {
+        xattrModule.setAttributeSync(abs, x.name, Buffer.from(x.value));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES', 'E2BIG', 'ENOSPC'].includes(code)) {
+          throw new FileError(abs, `cannot set extended attribute ${x.name}: ${describeSystemError(err)}`, {
+            cause: err,
+          });
+        }
+        warn(
+          `xattr-${code}`,
+          `some extended attributes are not restored (${x.name} on ${abs}: ${describeSystemError(err)})`,
+        );
+      }
+    }
+  };
+  const times = new TimeSetter(linuxAttrs?.setTimesNs);
   const stack: DirFrame[] = [];
 
   const finish = async (frame: DirFrame): Promise<void> => {
     // Children's times may still be pending; they need search permission on this directory.
     await times.flush();
     await guard(frame.abs, async () => {
+      restoreXattrs(frame.abs, frame.entry);
       if (sameOwner) await lchown(frame.abs, frame.entry.uid, frame.entry.gid);
       await chmod(frame.abs, frame.entry.mode & 0o7777);
     });
@@ -106,7 +134,7 @@ export async function extractCatar(
         stack.push({ path: entry.path, abs, entry });
         break;
       case 'file':
-        await writeFileEntry(abs, entry, overwrite, sameOwner);
+        await writeFileEntry(abs, entry, overwrite, sameOwner, restoreXattrs);
         await times.queue(abs, entry.mtimeNs);
         break;
       case 'symlink':
@@ -221,6 +249,7 @@ async function writeFileEntry(
   entry: Extract<CatarEntry, { kind: 'file' }>,
   overwrite: boolean,
   sameOwner: boolean,
+  restoreXattrs: (abs: string, entry: CatarEntry) => void,
 ): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   await guard(abs, async () => {
@@ -238,6 +267,7 @@ async function writeFileEntry(
       }
     }
     await guard(abs, async () => {
+      restoreXattrs(abs, entry);
       // chown before chmod: chown clears setuid/setgid bits.
       if (sameOwner) await h.chown(entry.uid, entry.gid);
       await h.chmod(entry.mode & 0o7777);
@@ -270,11 +300,14 @@ async function setAttributes(abs: string, entry: CatarEntry, sameOwner: boolean)
 
 /**
  * Sets mtimes (and atimes, to the same value) without following symlinks. Node's utimes goes
- * through libuv, which truncates to microseconds (uv__fs_to_timespec), so times with a
- * sub-second part are set with `touch -h -c -d @s.ns` instead, a few at a time.
+ * through libuv, which truncates to microseconds (uv__fs_to_timespec): times with a
+ * sub-second part are set with utimensat through @desync/linux-attrs, or where that addon is
+ * not built with `touch -h -c -d @s.ns`, a few at a time.
  */
 class TimeSetter {
   private inflight = new Set<Promise<void>>();
+
+  constructor(private readonly native?: (path: string, ns: bigint) => boolean) {}
 
   /** Starts setting the time; waits first when TIME_CONCURRENCY are under way. */
   async queue(abs: string, ns: bigint): Promise<void> {
@@ -289,6 +322,7 @@ class TimeSetter {
     const sec = ns / 1_000_000_000n;
     const frac = ns % 1_000_000_000n;
     await guard(abs, async () => {
+      if (this.native?.(abs, ns)) return;
       if (frac === 0n) {
         await lutimes(abs, Number(sec), Number(sec));
       } else {

@@ -75,8 +75,9 @@ export const CatarFeatureFlags = FeatureFlags;
 /**
  * The flags Debian's casync (2+20201210) records for `casync make --with=32bit-uids
  * --with=nsec-time --with=permissions --with=symlinks --with=device-nodes --with=fifos
- * --with=sockets`: those seven plus SHA512_256, EXCLUDE_NODUMP and EXCLUDE_FILE, which casync
- * adds on its own (`0xb000000000001f22`, measured). A `--with` list replaces casync's default set.
+ * --with=sockets --with=xattrs`: those eight plus SHA512_256, EXCLUDE_NODUMP and EXCLUDE_FILE,
+ * which casync adds on its own (`0xb000000010001f22`, measured). A `--with` list replaces
+ * casync's default set.
  */
 export const CATAR_UNIX_FLAGS =
   CatarFeatureFlags.WITH_32BIT_UIDS |
@@ -86,6 +87,7 @@ export const CATAR_UNIX_FLAGS =
   CatarFeatureFlags.WITH_DEVICE_NODES |
   CatarFeatureFlags.WITH_FIFOS |
   CatarFeatureFlags.WITH_SOCKETS |
+  CatarFeatureFlags.WITH_XATTRS |
   CatarFeatureFlags.SHA512_256 |
   CatarFeatureFlags.EXCLUDE_NODUMP |
   CatarFeatureFlags.EXCLUDE_FILE;

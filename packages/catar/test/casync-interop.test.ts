@@ -24,10 +24,17 @@ interface FlagSet {
 
 const flagSets: FlagSet[] = [
   {
-    name: 'unix (32bit-uids, nsec-time, permissions, symlinks, devices, fifos, sockets)',
-    args: ['32bit-uids', 'nsec-time', 'permissions', 'symlinks', 'device-nodes', 'fifos', 'sockets'].map(
-      (w) => `--with=${w}`,
-    ),
+    name: 'unix (32bit-uids, nsec-time, permissions, symlinks, devices, fifos, sockets, xattrs)',
+    args: [
+      '32bit-uids',
+      'nsec-time',
+      'permissions',
+      'symlinks',
+      'device-nodes',
+      'fifos',
+      'sockets',
+      'xattrs',
+    ].map((w) => `--with=${w}`),
     flags: CATAR_UNIX_FLAGS,
   },
   { name: '--without=all', args: ['--without=all'], flags: ALWAYS },
@@ -106,6 +113,66 @@ const trees: { name: string; nodes: TreeNode[] }[] = [
       '😀',
       'a\tb',
     ].map((path): TreeNode => ({ kind: 'file', path })),
+  },
+  {
+    name: 'extended attributes on files and directories',
+    nodes: [
+      { kind: 'dir', path: 'd', xattrs: { 'user.dir': 'D', 'user.empty': '' } },
+      {
+        kind: 'file',
+        path: 'd/f',
+        xattrs: {
+          'user.zeta': 'last',
+          'user.alpha': 'first',
+          'user.bin': Uint8Array.of(0, 1, 2, 255, 0),
+          'user.Upper': 'sorted by bytes',
+          ...(process.getuid?.() === 0 ? { 'trusted.t': 'root only' } : {}),
+        },
+      },
+      { kind: 'file', path: 'big', xattrs: { 'user.big': 'v'.repeat(3000) } },
+      { kind: 'file', path: 'plain' },
+      { kind: 'symlink', path: 'link', target: 'plain' },
+      { kind: 'fifo', path: 'fifo' },
+    ],
+  },
+  {
+    name: '.caexclude files (negation, anchoring, nesting, periods, directory-only)',
+    nodes: [
+      {
+        kind: 'file',
+        path: '.caexclude',
+        data: '*.log\n!keep.log\n# comment\n\n/c/q.txt\nbuild/\n[x-z]?.tmp\n',
+      },
+      { kind: 'file', path: 'x.log' },
+      { kind: 'file', path: 'keep.log' },
+      { kind: 'file', path: '.dot.log' },
+      { kind: 'file', path: 'y.txt' },
+      { kind: 'file', path: 'build' },
+      { kind: 'file', path: 'xa.tmp' },
+      { kind: 'file', path: 'ab.tmp' },
+      { kind: 'dir', path: 'a' },
+      { kind: 'file', path: 'a/.caexclude', data: '!z.log\nb/k.txt\n' },
+      { kind: 'file', path: 'a/z.log' },
+      { kind: 'dir', path: 'a/b' },
+      { kind: 'file', path: 'a/b/w.log' },
+      { kind: 'file', path: 'a/b/k.txt' },
+      { kind: 'dir', path: 'a/build' },
+      { kind: 'file', path: 'a/build/out' },
+      { kind: 'dir', path: 'c' },
+      { kind: 'file', path: 'c/q.txt' },
+      { kind: 'dir', path: 'c/build' },
+      { kind: 'dir', path: 'skipped.log' },
+      { kind: 'file', path: 'skipped.log/inside' },
+    ],
+  },
+  {
+    name: 'chattr +d (nodump) files and directories',
+    nodes: [
+      { kind: 'file', path: 'dumped' },
+      { kind: 'file', path: 'nodump', nodump: true },
+      { kind: 'dir', path: 'nodir', nodump: true },
+      { kind: 'file', path: 'nodir/inside' },
+    ],
   },
   {
     name: 'modes and owners',

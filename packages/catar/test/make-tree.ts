@@ -3,11 +3,24 @@ import { chmod, chown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from '@desync/testkit';
+import { setAttributeSync } from 'fs-xattr';
 
 /** One node of a test tree; paths are relative to the tree root, parents listed first. */
+/** Extended attributes to set (fs-xattr), and chattr +d (nodump). */
+interface NodeExtras {
+  xattrs?: Record<string, string | Uint8Array>;
+  nodump?: boolean;
+}
+
 export type TreeNode =
-  | { kind: 'dir'; path: string; mode?: number }
-  | { kind: 'file'; path: string; data?: Uint8Array; mode?: number; owner?: [number, number] }
+  | ({ kind: 'dir'; path: string; mode?: number } & NodeExtras)
+  | ({
+      kind: 'file';
+      path: string;
+      data?: Uint8Array | string;
+      mode?: number;
+      owner?: [number, number];
+    } & NodeExtras)
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'fifo'; path: string; mode?: number }
   | { kind: 'socket'; path: string }
@@ -65,6 +78,10 @@ export async function makeTree(root: string, nodes: readonly TreeNode[], seed = 
         execFileSync('mknod', [p, n.kind === 'chardev' ? 'c' : 'b', String(n.major), String(n.minor)]);
         break;
     }
+    if ((n.kind === 'file' || n.kind === 'dir') && n.xattrs) {
+      for (const [name, value] of Object.entries(n.xattrs)) setAttributeSync(p, name, Buffer.from(value));
+    }
+    if ((n.kind === 'file' || n.kind === 'dir') && n.nodump) execFileSync('chattr', ['+d', p]);
     if ('mode' in n && n.mode !== undefined) await chmod(p, n.mode);
   }
   // Children before parents: touching a child would otherwise not change, but creating does.

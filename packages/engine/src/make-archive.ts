@@ -2,37 +2,60 @@ import { CATAR_UNIX_FLAGS, encodeCatar, writeCatar } from '@desync/catar';
 import { type ChunkSizes, chunkStream, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
 import { Chunk, type ChunkId, digestChunk, FileError, type WriteStore } from '@desync/core';
 import { IndexWriter } from '@desync/index-format';
+import { writeStreamTo } from './archive-ops.js';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { transferable, WorkerPool } from './worker-pool.js';
 
 /** Options of makeArchive. */
 export interface MakeArchiveOptions {
-  /** The directory tree to archive. */
+  /** The directory tree to archive; with `stream`, only the source's name in messages. */
   dir: string;
+  /** The archive bytes to write instead of encoding `dir` (e.g. tarToCatar's output). */
+  stream?: AsyncIterable<Uint8Array>;
   /** The .catar to write (atomically), or `-` for standard output. */
   output: string;
   /** casync feature flags; default CATAR_UNIX_FLAGS (see @desync/catar). */
   featureFlags?: bigint;
   signal?: AbortSignal;
+  /** Called once per kind of data left out because this machine cannot read it (xattrs without the addon). */
+  onWarning?: (message: string) => void;
 }
 
 /** Writes the catar archive of a tree, byte-identical to `casync make` with the same flags. */
 export async function makeArchive(options: MakeArchiveOptions): Promise<void> {
   const featureFlags = options.featureFlags ?? CATAR_UNIX_FLAGS;
-  if (options.output !== '-') {
-    await writeCatar(options.dir, options.output, { featureFlags, signal: options.signal });
+  if (options.stream) {
+    await writeStreamTo(options.output, options.stream);
     return;
   }
-  for await (const bytes of encodeCatar(options.dir, { featureFlags, signal: options.signal })) {
+  if (options.output !== '-') {
+    await writeCatar(options.dir, options.output, {
+      featureFlags,
+      signal: options.signal,
+      onWarning: options.onWarning,
+    });
+    return;
+  }
+  const encoded = encodeCatar(options.dir, {
+    featureFlags,
+    signal: options.signal,
+    onWarning: options.onWarning,
+  });
+  for await (const bytes of encoded) {
     if (!process.stdout.write(bytes)) await new Promise((r) => process.stdout.once('drain', r));
   }
 }
 
 /** Options of makeArchiveIndex. */
 export interface MakeArchiveIndexOptions {
-  /** The directory tree to archive. */
+  /** The directory tree to archive; with `stream`, only the source's name in messages. */
   dir: string;
+  /**
+   * The archive bytes to chunk instead of encoding `dir` (e.g. tarToCatar's output, made
+   * with the same `featureFlags`, which the index header records).
+   */
+  stream?: AsyncIterable<Uint8Array>;
   /** The .caidx to write; it appears only when every chunk it names is stored. */
   indexPath: string;
   store: WriteStore;
@@ -44,6 +67,8 @@ export interface MakeArchiveIndexOptions {
   concurrency?: number;
   progress?: Progress;
   signal?: AbortSignal;
+  /** Called once per kind of data left out because this machine cannot read it. */
+  onWarning?: (message: string) => void;
 }
 
 /** What makeArchiveIndex did. */
@@ -69,7 +94,13 @@ export async function makeArchiveIndex(options: MakeArchiveIndexOptions): Promis
   const recent = new Set<ChunkId>();
   progress.start('tar', 0);
   try {
-    const stream = encodeCatar(options.dir, { featureFlags, signal: options.signal });
+    const stream =
+      options.stream ??
+      encodeCatar(options.dir, {
+      featureFlags,
+      signal: options.signal,
+      onWarning: options.onWarning,
+    });
     const chunks = (async function* () {
       for await (const c of chunkStream(stream, sizes)) {
         const id = digestChunk(c.data);

@@ -1,0 +1,118 @@
+// Two calls Node's fs lacks: a node's Linux inode flags (chattr(1): FS_IOC_GETFLAGS) for
+// casync's EXCLUDE_NODUMP, and utimensat with nanoseconds without following symlinks (libuv
+// rounds times to microseconds).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char message[512];
+  // Shaped like Node's fs errors: code (e.g. ENOENT), errno, syscall, path.
+  const char *name = strerrorname_np(err);
+  snprintf(message, sizeof message, "%s: %s, %s '%s'", name ? name : "EIO", strerror(err), syscall, path);
+  napi_value msg, code, number, error, value;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, name ? name : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_create_int32(env, -err, &number);
+  napi_create_error(env, code, msg, &error);
+  napi_set_named_property(env, error, "errno", number);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, error, "syscall", value);
+  napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, error, "path", value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+// getFlags(path: string | Buffer): number — the inode flags, or 0 where the filesystem or
+// node type has none (ENOTTY, EOPNOTSUPP, ENOSYS), like lsattr on such nodes.
+static napi_value get_flags(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4097];
+  size_t len = 0;
+  bool is_buffer = false;
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "getFlags(path): path is required");
+    return NULL;
+  }
+  napi_is_buffer(env, argv[0], &is_buffer);
+  if (is_buffer) {
+    void *data;
+    napi_get_buffer_info(env, argv[0], &data, &len);
+    if (len >= sizeof path) return throw_errno(env, ENAMETOOLONG, "open", "");
+    memcpy(path, data, len);
+    path[len] = 0;
+  } else if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "getFlags(path): path must be a string or Buffer");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open", path);
+  int flags = 0;
+  int r = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  int err = errno;
+  close(fd);
+  if (r < 0) {
+    if (err == ENOTTY || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) flags = 0;
+    else return throw_errno(env, err, "ioctl FS_IOC_GETFLAGS", path);
+  }
+  napi_value result;
+  napi_create_uint32(env, (uint32_t)flags, &result);
+  return result;
+}
+
+// setTimesNs(path: string | Buffer, sec: number, nsec: number): sets atime and mtime of the
+// node itself (a symlink is not followed) to sec.nsec.
+static napi_value set_times_ns(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[4097];
+  size_t len = 0;
+  bool is_buffer = false;
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "setTimesNs(path, sec, nsec): three arguments are required");
+    return NULL;
+  }
+  napi_is_buffer(env, argv[0], &is_buffer);
+  if (is_buffer) {
+    void *data;
+    napi_get_buffer_info(env, argv[0], &data, &len);
+    if (len >= sizeof path) return throw_errno(env, ENAMETOOLONG, "utimensat", "");
+    memcpy(path, data, len);
+    path[len] = 0;
+  } else if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setTimesNs(path): path must be a string or Buffer");
+    return NULL;
+  }
+  int64_t sec = 0;
+  int64_t nsec = 0;
+  napi_get_value_int64(env, argv[1], &sec);
+  napi_get_value_int64(env, argv[2], &nsec);
+  struct timespec times[2];
+  times[0].tv_sec = (time_t)sec;
+  times[0].tv_nsec = (long)nsec;
+  times[1] = times[0];
+  if (utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) < 0) return throw_errno(env, errno, "utimensat", path);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "getFlags", NAPI_AUTO_LENGTH, get_flags, NULL, &fn);
+  napi_set_named_property(env, exports, "getFlags", fn);
+  napi_create_function(env, "setTimesNs", NAPI_AUTO_LENGTH, set_times_ns, NULL, &fn);
+  napi_set_named_property(env, exports, "setTimesNs", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
