@@ -108,7 +108,7 @@ async function writeChunkFromFiles(
     if (actual !== task.id)
       return { ok: false, kind: 'invalid', message: `content hashes to ${actual}`, source };
     if (!(task.skipZero && isZero(plain))) writeAll(fdFor(task.target, 'r+'), plain, task.offset);
-    return { ok: true };
+    return { ok: true, source };
   }
   return { ok: false, kind: 'missing', message: 'not found' };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import {
   ChunkInvalid,
@@ -13,6 +14,7 @@ import {
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
+import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
 import { transferable, WorkerPool } from './worker-pool.js';
 
 /** Options of extractBlob. */
@@ -26,6 +28,8 @@ export interface ExtractBlobOptions {
   concurrency?: number;
   /** Worker threads for decompress + verify + write; default the number of CPUs. */
   workers?: number;
+  /** Files whose chunks are copied instead of fetched (`--seed`); each copy is verified. */
+  seeds?: readonly SeedSpec[];
   progress?: Progress;
   signal?: AbortSignal;
 }
@@ -40,6 +44,21 @@ export interface ExtractBlobResult {
   keptChunks: number;
   /** Chunks copied from an earlier place in the output (repeated content). */
   copiedChunks: number;
+  /** Chunks copied from seed files. */
+  seedChunks: number;
+  /** All-zero chunks of the maximum size, left as holes of the sparse output (the null seed). */
+  zeroChunks: number;
+  /**
+   * Bytes by origin: `seed`, `existing` (kept from the output), `self` (repeats), `zero`
+   * (holes), and for fetched chunks the name of the store each came from (a cache or a
+   * store of -s).
+   */
+  bytesFrom: Record<string, number>;
+}
+
+/** SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size. */
+function zeroChunkId(size: number): string {
+  return createHash('sha512-256').update(Buffer.alloc(size)).digest('hex');
 }
 
 // A 52-bit key from an id's first bytes: compact map keys; a collision only costs a
@@ -66,8 +85,10 @@ function fileStoresOf(store: Store): readonly FileStore[] | undefined {
 /**
  * Writes the blob an index describes. Chunks are fetched concurrently and decompressed,
  * verified and written at their offsets by worker threads into a preallocated temporary
- * file beside the output, renamed over it when all is written. When the output exists,
- * chunks already correct in it are copied instead of fetched.
+ * file beside the output, renamed over it when all is written. Before fetching, a chunk
+ * is taken, in this order, from: nowhere when it is all zeros of the maximum size (a hole);
+ * the existing output at the same place; an earlier place of the output (repeats); a seed.
+ * Every copied range is hashed against the id first, so stale seeds only cost a fetch.
  */
 export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractBlobResult> {
   const { index, store, output } = options;
@@ -94,12 +115,24 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     fetchedChunks: 0,
     keptChunks: 0,
     copiedChunks: 0,
+    seedChunks: 0,
+    zeroChunks: 0,
+    bytesFrom: {},
   };
+  const count = (origin: string, bytes: number): void => {
+    result.bytesFrom[origin] = (result.bytesFrom[origin] ?? 0) + bytes;
+  };
+  // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
+  // as zeros there, so those chunks need no bytes at all (a hole).
+  const zeroId = zeroChunkId(index.chunkSizes.max);
   // First place each chunk was written, for repeated chunks.
   const firstWritten = new Map<number, number>();
   let doneBytes = 0;
   progress.start('extract', index.blobSize);
   try {
+    const seeds: SeedChunks = options.seeds?.length
+      ? await openSeeds(options.seeds, index.chunkSizes, options.signal)
+      : new Map();
     const order = Array.from({ length: index.length }, (_, i) => i);
     await forEachBounded(
       order,
@@ -122,8 +155,14 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
           return r.copied === true;
         };
         let done = false;
-        if (existing && existing.size >= c.start + c.size && (await copyFrom(output, c.start))) {
+        if (c.size === index.chunkSizes.max && c.id === zeroId) {
+          result.zeroChunks++;
+          count('zero', c.size);
+          done = true;
+        }
+        if (!done && existing && existing.size >= c.start + c.size && (await copyFrom(output, c.start))) {
           result.keptChunks++;
+          count('existing', c.size);
           done = true;
         }
         const first = firstWritten.get(key);
@@ -131,8 +170,15 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
           const f = index.chunk(first);
           if (f.id === c.id && (await copyFrom(temp, f.start))) {
             result.copiedChunks++;
+            count('self', c.size);
             done = true;
           }
+        }
+        const seed = done ? undefined : seeds.get(c.id);
+        if (seed && (await copyFrom(seed.file, seed.offset))) {
+          result.seedChunks++;
+          count('seed', c.size);
+          done = true;
         }
         if (!done && fileStores) {
           const r = await pool.run({
@@ -151,6 +197,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             throw new FileError(output, r.code ? describeSystemError(r) : r.message);
           }
           result.fetchedChunks++;
+          count(fileStores[r.source ?? 0].toString(), c.size);
           done = true;
         }
         if (!done) {
@@ -175,6 +222,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             throw new FileError(output, r.code ? describeSystemError(r) : r.message);
           }
           result.fetchedChunks++;
+          count(chunk.source, c.size);
         }
         if (!firstWritten.has(key)) firstWritten.set(key, i);
         doneBytes += c.size;

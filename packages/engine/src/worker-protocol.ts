@@ -64,7 +64,7 @@ export type WorkerTask =
     };
 
 export type WorkerResult =
-  | { ok: true; copied?: boolean; id?: string; frame?: Uint8Array; plain?: Uint8Array }
+  | { ok: true; copied?: boolean; id?: string; frame?: Uint8Array; plain?: Uint8Array; source?: number }
   | {
       ok: false;
       kind: 'invalid' | 'io' | 'missing';

@@ -1,16 +1,26 @@
-import { extractBlob, openStoreChain } from '@desync/engine';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  type ExtractBlobResult,
+  extractBlob,
+  openStoreChain,
+  parseSeedArgument,
+  type SeedSpec,
+} from '@desync/engine';
 import { readIndex } from '@desync/index-format';
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class ExtractCommand extends BaseCommand {
   static override description =
-    'Reassemble the blob an index describes from chunk stores. The output appears only when complete; chunks already correct in an existing output are kept.';
+    'Reassemble the blob an index describes from chunk stores. The output appears only when complete. Chunks are taken without fetching, when possible, from: all-zero runs (left as holes), the existing output, repeats within the output, and seeds (--seed, --seed-dir); every copied chunk is verified.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> -s /var/store image.caibx image.raw',
     '<%= config.bin %> <%= command.id %> -s /mnt/a -s /mnt/b -c /var/cache image.caibx image.raw',
+    '<%= config.bin %> <%= command.id %> -s http://cdn/store --seed v1.raw.caibx v2.caibx v2.raw',
+    '<%= config.bin %> <%= command.id %> -s /var/store --seed /dev/vg/old-root new.caibx new.raw',
   ];
   static override args = {
     index: Args.string({ description: 'blob index (.caibx)', required: true }),
@@ -20,12 +30,28 @@ export class ExtractCommand extends BaseCommand {
     store: storeFlag,
     cache: cacheFlag,
     concurrency: concurrencyFlag,
+    seed: Flags.string({
+      description:
+        'seed: X.caibx (its data is X), X.caibx=DATA, or a plain file or block device (chunked on the fly); repeatable',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'seed-dir': Flags.string({
+      description: 'use every X.caibx in this directory whose data file X exists as a seed; repeatable',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    json: Flags.boolean({ description: 'print the statistics as one JSON object on stdout', default: false }),
     ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ExtractCommand);
     const index = await readIndex(args.index);
+    const seeds = [
+      ...(flags.seed ?? []).map(parseSeedArgument),
+      ...(await seedsInDirs(flags['seed-dir'] ?? [], args.index, args.output)),
+    ];
     const store = await openStoreChain({
       stores: flags.store,
       cache: flags.cache,
@@ -37,16 +63,48 @@ export class ExtractCommand extends BaseCommand {
         store,
         output: args.output,
         concurrency: flags.concurrency,
+        seeds,
         progress: progressBar(),
         signal: this.interrupt,
       });
-      if (process.stderr.isTTY) {
-        this.logToStderr(
-          `${r.size} bytes: ${r.fetchedChunks} chunks fetched, ${r.keptChunks} kept from the existing file, ${r.copiedChunks} copied`,
-        );
-      }
+      if (flags.json) this.log(JSON.stringify(r));
+      else if (process.stderr.isTTY) this.logToStderr(summary(r));
     } finally {
       await store.close();
     }
   }
+}
+
+/** The seeds of --seed-dir: X.caibx with an existing X, except the index and output themselves. */
+async function seedsInDirs(dirs: readonly string[], index: string, output: string): Promise<SeedSpec[]> {
+  const skip = new Set([resolve(index), resolve(output)]);
+  const found: SeedSpec[] = [];
+  for (const dir of dirs) {
+    const names = await readdir(dir);
+    for (const name of names.sort()) {
+      if (!name.endsWith('.caibx')) continue;
+      const idx = join(dir, name);
+      const data = idx.slice(0, -'.caibx'.length);
+      if (skip.has(resolve(idx)) || skip.has(resolve(data)) || !names.includes(name.slice(0, -6))) continue;
+      found.push({ index: idx, file: data });
+    }
+  }
+  return found;
+}
+
+function summary(r: ExtractBlobResult): string {
+  const parts = Object.entries(r.bytesFrom).map(([origin, bytes]) => {
+    const label =
+      origin === 'zero'
+        ? 'left as holes'
+        : origin === 'existing'
+          ? 'kept from the existing file'
+          : origin === 'self'
+            ? 'copied from repeats'
+            : origin === 'seed'
+              ? 'from seeds'
+              : `from ${origin}`;
+    return `${bytes} ${label}`;
+  });
+  return `${r.size} bytes in ${r.chunks} chunks: ${parts.join(', ') || 'nothing to do'}`;
 }
