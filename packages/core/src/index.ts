@@ -18,11 +18,12 @@ export {
   InvalidArgument,
   StoreError,
 } from './errors.js';
+export { FailoverStore, FailoverWriteStore, failoverStore } from './failover-store.js';
 export { FeatureFlags } from './feature-flags.js';
 export type { FileStore, GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
 export { isFileStore, isPruneStore, isTouchStore, isWriteStore } from './store.js';
 export type { StoreOpenOptions, StoreScheme } from './store-registry.js';
-export { openStore, registeredStoreSchemes, registerStoreScheme } from './store-registry.js';
+export { openStore, registeredStoreSchemes, registerStoreScheme, storeSchemeFor } from './store-registry.js';
 export { StoreRouter } from './store-router.js';
 export { tempPathFor } from './temp-path.js';
 export type { ZstdCodec } from './zstd-codec.js';

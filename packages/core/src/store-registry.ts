@@ -31,6 +31,12 @@ export interface StoreScheme {
   matches(location: string): boolean;
   /** Opens the store; adapters that cannot write return a read-only Store. */
   open(location: string, options: StoreOpenOptions): Store | WriteStore | Promise<Store | WriteStore>;
+  /**
+   * Reads one whole file (an index) at `location`, a URL of this scheme that names the file
+   * itself rather than a store; adapters that cannot leave it out. Rejects with
+   * FileError naming the location when it is missing, StoreError for other failures.
+   */
+  readFile?(location: string, options: StoreOpenOptions): Promise<Uint8Array>;
 }
 
 const schemes: StoreScheme[] = [];
@@ -46,6 +52,11 @@ export function registerStoreScheme(scheme: StoreScheme): void {
 /** The registered adapters, in the order they are tried. */
 export function registeredStoreSchemes(): readonly StoreScheme[] {
   return schemes;
+}
+
+/** The adapter that handles `location`, if any. */
+export function storeSchemeFor(location: string): StoreScheme | undefined {
+  return schemes.find((s) => s.matches(location));
 }
 
 /** Opens the store at `location` with the first adapter that handles it. */

@@ -1,10 +1,3 @@
-import { InvalidArgument, type StoreScheme } from '@desync/core';
-
-/** The registry entry for `http://` and `https://` stores. */
-export const httpStoreScheme: StoreScheme = {
-  name: 'http',
-  matches: (location) => /^https?:\/\//i.test(location),
-  open: (location) => {
-    throw new InvalidArgument(`HTTP stores are not available yet: ${location}`);
-  },
-};
+export type { HttpStoreOptions } from './http-store.js';
+export { HttpStore } from './http-store.js';
+export { httpStoreScheme } from './http-store-scheme.js';

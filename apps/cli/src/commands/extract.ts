@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import {
   type ExtractBlobResult,
   extractBlob,
+  loadIndex,
   openStoreChain,
   parseSeedArgument,
   type SeedSpec,
 } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
@@ -23,7 +23,10 @@ export class ExtractCommand extends BaseCommand {
     '<%= config.bin %> <%= command.id %> -s /var/store --seed /dev/vg/old-root new.caibx new.raw',
   ];
   static override args = {
-    index: Args.string({ description: 'blob index (.caibx)', required: true }),
+    index: Args.string({
+      description: 'blob index (.caibx): a path, an http(s):// or s3+http(s):// URL, or - for stdin',
+      required: true,
+    }),
     output: Args.string({ description: 'file to write', required: true }),
   };
   static override flags = {
@@ -47,7 +50,7 @@ export class ExtractCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ExtractCommand);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, storeOpenOptions(flags));
     const seeds = [
       ...(flags.seed ?? []).map(parseSeedArgument),
       ...(await seedsInDirs(flags['seed-dir'] ?? [], args.index, args.output)),
