@@ -31,8 +31,8 @@ describe('extract with seeds', () => {
   });
   afterAll(() => removeTempDir(root));
 
-  const stats = (stdout: string) =>
-    JSON.parse(stdout) as {
+  const stats = (stdout: Buffer) =>
+    JSON.parse(stdout.toString()) as {
       seedChunks: number;
       fetchedChunks: number;
       chunks: number;

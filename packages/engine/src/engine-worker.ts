@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
-import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
+import type {
+  ExtractItem,
+  ExtractOutcome,
+  WorkerRequest,
+  WorkerResponse,
+  WorkerResult,
+  WorkerTask,
+} from './worker-protocol.js';
 
 // Worker thread for the CPU-heavy steps of extract, chop and verify: zstd, SHA512/256 and
 // positioned file I/O, so the main thread only moves chunks between stores and workers.
@@ -82,41 +89,68 @@ function readChunkFile(path: string): Uint8Array | undefined {
   }
 }
 
-async function writeChunkFromFiles(
-  task: Extract<WorkerTask, { type: 'write-chunk-from-files' }>,
-): Promise<WorkerResult> {
-  for (let source = 0; source < task.paths.length; source++) {
-    const frame = readChunkFile(task.paths[source]);
-    if (!frame) continue;
-    codec ??= await loadCodec();
-    if (plainBuf.length < task.size) plainBuf = Buffer.allocUnsafeSlow(task.size);
-    let n: number;
-    try {
-      // One byte of room beyond the size tells a frame that is too long from an exact one.
-      n = codec.decompressInto(
-        frame,
-        plainBuf.subarray(0, task.size + 1 <= plainBuf.length ? task.size + 1 : task.size),
-      );
-    } catch {
-      return { ok: false, kind: 'invalid', message: 'not a valid zstd frame of the expected size', source };
-    }
-    const plain = plainBuf.subarray(0, n);
-    if (n !== task.size) {
-      return { ok: false, kind: 'invalid', message: `holds ${n} bytes, the index says ${task.size}`, source };
-    }
-    const actual = digest(plain);
-    if (actual !== task.id)
-      return { ok: false, kind: 'invalid', message: `content hashes to ${actual}`, source };
-    if (!(task.skipZero && isZero(plain))) writeAll(fdFor(task.target, 'r+'), plain, task.offset);
-    return { ok: true, source };
+/** Decompresses a chunk file's frame into plainBuf and checks it against the id; the plain bytes or why not. */
+async function plainOfFrame(frame: Uint8Array, id: string, size: number): Promise<Uint8Array | string> {
+  codec ??= await loadCodec();
+  if (plainBuf.length < size + 1) plainBuf = Buffer.allocUnsafeSlow(size + 1);
+  let n: number;
+  try {
+    // One byte of room beyond the size tells a frame that is too long from an exact one.
+    n = codec.decompressInto(frame, plainBuf.subarray(0, size + 1));
+  } catch {
+    return 'not a valid zstd frame of the expected size';
   }
-  return { ok: false, kind: 'missing', message: 'not found' };
+  if (n !== size) return `holds ${n} bytes, the index says ${size}`;
+  const plain = plainBuf.subarray(0, n);
+  const actual = digest(plain);
+  return actual === id ? plain : `content hashes to ${actual}`;
+}
+
+function writeAt(target: string, data: Uint8Array, offsets: readonly number[], skipZero: boolean): void {
+  if (skipZero && isZero(data)) return;
+  const fd = fdFor(target, 'r+');
+  for (const at of offsets) writeAll(fd, data, at);
+}
+
+async function extractItem(item: ExtractItem, target: string, skipZero: boolean): Promise<ExtractOutcome> {
+  for (let k = 0; k < item.copies.length; k++) {
+    const c = item.copies[k] as ExtractItem['copies'][number];
+    let data: Buffer;
+    try {
+      data = readRange(c.file, c.offset, item.size);
+    } catch {
+      continue; // an unreadable seed only costs a fetch
+    }
+    if (data.length !== item.size || digest(data) !== item.id) continue;
+    writeAt(target, data, item.offsets, skipZero);
+    return { done: true, copy: k };
+  }
+  for (let k = 0; k < item.paths.length; k++) {
+    let frame: Uint8Array | undefined;
+    try {
+      frame = readChunkFile(item.paths[k] as string);
+    } catch (err) {
+      if ((err as { invalid?: boolean }).invalid) {
+        return { done: false, invalid: { path: k, message: (err as Error).message } };
+      }
+      throw err;
+    }
+    if (!frame) continue;
+    const plain = await plainOfFrame(frame, item.id, item.size);
+    if (typeof plain === 'string') return { done: false, invalid: { path: k, message: plain } };
+    writeAt(target, plain, item.offsets, skipZero);
+    return { done: true, path: k };
+  }
+  return { done: false };
 }
 
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
-    case 'write-chunk-from-files':
-      return writeChunkFromFiles(task);
+    case 'extract-batch': {
+      const outcomes: ExtractOutcome[] = [];
+      for (const item of task.items) outcomes.push(await extractItem(item, task.target, task.skipZero));
+      return { ok: true, outcomes };
+    }
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {
@@ -128,14 +162,8 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       }
       const actual = digest(plain);
       if (actual !== task.id) return { ok: false, kind: 'invalid', message: `content hashes to ${actual}` };
-      if (!(task.skipZero && isZero(plain))) writeAll(fdFor(task.target, 'r+'), plain, task.offset);
+      writeAt(task.target, plain, task.offsets, task.skipZero);
       return { ok: true };
-    }
-    case 'copy-range': {
-      const data = readRange(task.source, task.offset, task.size);
-      if (data.length !== task.size || digest(data) !== task.id) return { ok: true, copied: false };
-      if (!(task.skipZero && isZero(data))) writeAll(fdFor(task.target, 'r+'), data, task.targetOffset);
-      return { ok: true, copied: true };
     }
     case 'read-chunk': {
       const data = readRange(task.source, task.offset, task.size);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import {
+  type ChunkId,
   ChunkInvalid,
   ChunkMissing,
   describeSystemError,
@@ -16,6 +17,7 @@ import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
 import { transferable, WorkerPool } from './worker-pool.js';
+import type { ExtractItem, ExtractOutcome } from './worker-protocol.js';
 
 /** Options of extractBlob. */
 export interface ExtractBlobOptions {
@@ -42,7 +44,7 @@ export interface ExtractBlobResult {
   fetchedChunks: number;
   /** Chunks already correct in an existing output, kept without fetching. */
   keptChunks: number;
-  /** Chunks copied from an earlier place in the output (repeated content). */
+  /** Chunks written again from the one read of a chunk the index holds more than once. */
   copiedChunks: number;
   /** Chunks copied from seed files. */
   seedChunks: number;
@@ -56,13 +58,24 @@ export interface ExtractBlobResult {
   bytesFrom: Record<string, number>;
 }
 
+/** One distinct chunk of the index and every place it goes. */
+interface Group {
+  id: ChunkId;
+  size: number;
+  offsets: number[];
+}
+
+// Chunks per worker message on the local path: one message per chunk cost as much CPU as
+// hashing a tenth of the data.
+const BATCH_CHUNKS = 16;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
 /** SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size. */
 function zeroChunkId(size: number): string {
   return createHash('sha512-256').update(Buffer.alloc(size)).digest('hex');
 }
 
-// A 52-bit key from an id's first bytes: compact map keys; a collision only costs a
-// failed (verified) copy and a fetch.
+// A 52-bit key from an id's first bytes: compact map keys; the full id settles collisions.
 function shortKey(bytes: Uint8Array): number {
   return (
     bytes[0] * 2 ** 44 +
@@ -75,6 +88,31 @@ function shortKey(bytes: Uint8Array): number {
   );
 }
 
+/** The distinct chunks of `index` in order of first appearance, each with all its offsets. */
+function groupChunks(index: ChunkIndex): Group[] {
+  const groups: Group[] = [];
+  const byKey = new Map<number, Group | Group[]>();
+  for (let i = 0; i < index.length; i++) {
+    const c = index.chunk(i);
+    const key = shortKey(index.idBytesAt(i));
+    const found = byKey.get(key);
+    const same = Array.isArray(found)
+      ? found.find((g) => g.id === c.id)
+      : found?.id === c.id
+        ? found
+        : undefined;
+    if (same) {
+      same.offsets.push(c.start);
+      continue;
+    }
+    const g: Group = { id: c.id, size: c.size, offsets: [c.start] };
+    groups.push(g);
+    if (found === undefined) byKey.set(key, g);
+    else byKey.set(key, Array.isArray(found) ? [...found, g] : [found, g]);
+  }
+  return groups;
+}
+
 /** The stores behind `store` when all keep chunks in local files: workers read those directly. */
 function fileStoresOf(store: Store): readonly FileStore[] | undefined {
   if (isFileStore(store)) return [store];
@@ -82,13 +120,32 @@ function fileStoresOf(store: Store): readonly FileStore[] | undefined {
   return undefined;
 }
 
+/** Cuts `groups` into batches of a few chunks (or one each, when only the store can serve them). */
+function batchesOf(groups: readonly Group[], perBatch: number): Group[][] {
+  const batches: Group[][] = [];
+  let batch: Group[] = [];
+  let bytes = 0;
+  for (const g of groups) {
+    batch.push(g);
+    bytes += g.size;
+    if (batch.length >= perBatch || bytes >= BATCH_BYTES) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 /**
- * Writes the blob an index describes. Chunks are fetched concurrently and decompressed,
- * verified and written at their offsets by worker threads into a preallocated temporary
- * file beside the output, renamed over it when all is written. Before fetching, a chunk
- * is taken, in this order, from: nowhere when it is all zeros of the maximum size (a hole);
- * the existing output at the same place; an earlier place of the output (repeats); a seed.
- * Every copied range is hashed against the id first, so stale seeds only cost a fetch.
+ * Writes the blob an index describes. Worker threads read, decompress, verify and `pwrite`
+ * chunks into a preallocated temporary file beside the output, renamed over it when all is
+ * written. A chunk the index holds several times is read once and written at every offset.
+ * Before a store is asked, a chunk is taken from: nowhere when it is all zeros of the
+ * maximum size (a hole); the existing output at the same place; a seed. Every copied range
+ * is hashed against the id first, so a stale seed only costs a fetch. Chunks of local stores
+ * are read by the workers themselves, several per message.
  */
 export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractBlobResult> {
   const { index, store, output } = options;
@@ -109,6 +166,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
   }
   const pool = new WorkerPool(options.workers);
   const fileStores = fileStoresOf(store);
+  const concurrency = options.concurrency ?? 10;
   const result: ExtractBlobResult = {
     size: index.blobSize,
     chunks: index.length,
@@ -122,111 +180,145 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
   const count = (origin: string, bytes: number): void => {
     result.bytesFrom[origin] = (result.bytesFrom[origin] ?? 0) + bytes;
   };
-  // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
-  // as zeros there, so those chunks need no bytes at all (a hole).
-  const zeroId = zeroChunkId(index.chunkSizes.max);
-  // First place each chunk was written, for repeated chunks.
-  const firstWritten = new Map<number, number>();
   let doneBytes = 0;
   progress.start('extract', index.blobSize);
   try {
     const seeds: SeedChunks = options.seeds?.length
       ? await openSeeds(options.seeds, index.chunkSizes, options.signal)
       : new Map();
-    const order = Array.from({ length: index.length }, (_, i) => i);
+    // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
+    // as zeros there, so those chunks need no bytes at all (a hole).
+    const zeroId = zeroChunkId(index.chunkSizes.max);
+    const groups: Group[] = [];
+    for (const g of groupChunks(index)) {
+      if (g.size === index.chunkSizes.max && g.id === zeroId) {
+        result.zeroChunks += g.offsets.length;
+        count('zero', g.size * g.offsets.length);
+        doneBytes += g.size * g.offsets.length;
+      } else {
+        groups.push(g);
+      }
+    }
+    progress.update(doneBytes);
+
+    // Sources a worker can try before the store is asked.
+    const itemOf = (g: Group): ExtractItem => {
+      const copies: ExtractItem['copies'] = [];
+      if (existing) {
+        for (const at of g.offsets)
+          if (existing.size >= at + g.size) copies.push({ file: output, offset: at });
+      }
+      const seed = seeds.get(g.id);
+      if (seed) copies.push(seed);
+      return {
+        id: g.id,
+        size: g.size,
+        offsets: g.offsets,
+        copies,
+        paths: fileStores?.map((s) => s.chunkPath(g.id)) ?? [],
+      };
+    };
+    const local = fileStores !== undefined || seeds.size > 0 || existing !== undefined;
+    const batches = batchesOf(groups, local ? BATCH_CHUNKS : 1);
+    let fetching = 0;
+    const fetchSlots: (() => void)[] = [];
+    const acquire = async (): Promise<void> => {
+      if (fetching < concurrency) {
+        fetching++;
+        return;
+      }
+      await new Promise<void>((resolve) => fetchSlots.push(resolve));
+    };
+    const release = (): void => {
+      const next = fetchSlots.shift();
+      if (next) next();
+      else fetching--;
+    };
+
+    const fetchAndWrite = async (g: Group): Promise<void> => {
+      await acquire();
+      try {
+        const chunk = await store.getChunk(g.id, { expectedSize: g.size, signal: options.signal });
+        const plain = !chunk.hasCompressed;
+        const data = plain ? await chunk.plainData() : await chunk.compressedData();
+        const r = await pool.run(
+          {
+            type: 'write-chunk',
+            target: temp,
+            offsets: g.offsets,
+            size: g.size,
+            id: g.id,
+            data,
+            plain,
+            skipZero: true,
+          },
+          transferable(data),
+        );
+        if (!r.ok) {
+          if (r.kind === 'invalid') throw new ChunkInvalid(g.id, chunk.source, r.message);
+          throw new FileError(output, r.code ? describeSystemError(r) : r.message);
+        }
+        tally(g, { done: true }, chunk.source);
+      } finally {
+        release();
+      }
+    };
+
+    const tally = (g: Group, outcome: ExtractOutcome & { done: true }, fetchedFrom?: string): void => {
+      const item = outcome.copy !== undefined ? itemOf(g) : undefined;
+      const copy = item && outcome.copy !== undefined ? item.copies[outcome.copy] : undefined;
+      if (copy && copy.file === output && existing) {
+        result.keptChunks++;
+        count('existing', g.size);
+      } else if (copy) {
+        result.seedChunks++;
+        count('seed', g.size);
+      } else {
+        result.fetchedChunks++;
+        const from = fetchedFrom ?? (fileStores?.[outcome.path ?? 0] as FileStore).toString();
+        count(from, g.size);
+      }
+      const repeats = g.offsets.length - 1;
+      if (repeats > 0) {
+        result.copiedChunks += repeats;
+        count('self', g.size * repeats);
+      }
+      doneBytes += g.size * g.offsets.length;
+      progress.update(doneBytes);
+    };
+
     await forEachBounded(
-      order,
-      options.concurrency ?? 10,
-      async (i) => {
-        const c = index.chunk(i);
-        const key = shortKey(index.idBytesAt(i));
-        const copyFrom = async (source: string, offset: number) => {
-          const r = await pool.run({
-            type: 'copy-range',
-            source,
-            offset,
-            size: c.size,
-            id: c.id,
-            target: temp,
-            targetOffset: c.start,
-            skipZero: true,
-          });
-          if (!r.ok) throw new FileError(source, r.message);
-          return r.copied === true;
-        };
-        let done = false;
-        if (c.size === index.chunkSizes.max && c.id === zeroId) {
-          result.zeroChunks++;
-          count('zero', c.size);
-          done = true;
+      batches,
+      local ? Math.max(concurrency, 4) : concurrency,
+      async (batch) => {
+        const items = batch.map(itemOf);
+        let outcomes: ExtractOutcome[];
+        if (items.some((it) => it.copies.length > 0 || it.paths.length > 0)) {
+          const r = await pool.run({ type: 'extract-batch', target: temp, skipZero: true, items });
+          if (!r.ok) throw new FileError(output, r.code ? describeSystemError(r) : r.message);
+          outcomes = r.outcomes ?? [];
+        } else {
+          outcomes = items.map(() => ({ done: false }));
         }
-        if (!done && existing && existing.size >= c.start + c.size && (await copyFrom(output, c.start))) {
-          result.keptChunks++;
-          count('existing', c.size);
-          done = true;
-        }
-        const first = firstWritten.get(key);
-        if (!done && first !== undefined) {
-          const f = index.chunk(first);
-          if (f.id === c.id && (await copyFrom(temp, f.start))) {
-            result.copiedChunks++;
-            count('self', c.size);
-            done = true;
+        const fetches: Promise<void>[] = [];
+        for (const [k, g] of batch.entries()) {
+          const o = outcomes[k] ?? { done: false };
+          if (o.done) {
+            tally(g, o);
+            continue;
           }
-        }
-        const seed = done ? undefined : seeds.get(c.id);
-        if (seed && (await copyFrom(seed.file, seed.offset))) {
-          result.seedChunks++;
-          count('seed', c.size);
-          done = true;
-        }
-        if (!done && fileStores) {
-          const r = await pool.run({
-            type: 'write-chunk-from-files',
-            paths: fileStores.map((s) => s.chunkPath(c.id)),
-            target: temp,
-            offset: c.start,
-            size: c.size,
-            id: c.id,
-            skipZero: true,
-          });
-          if (!r.ok) {
-            if (r.kind === 'missing') throw new ChunkMissing(c.id, store.toString());
-            if (r.kind === 'invalid')
-              throw new ChunkInvalid(c.id, fileStores[r.source ?? 0].toString(), r.message);
-            throw new FileError(output, r.code ? describeSystemError(r) : r.message);
+          if (o.invalid) {
+            throw new ChunkInvalid(
+              g.id,
+              (fileStores?.[o.invalid.path] as FileStore).toString(),
+              o.invalid.message,
+            );
           }
-          result.fetchedChunks++;
-          count(fileStores[r.source ?? 0].toString(), c.size);
-          done = true;
+          // Every store is a local directory and none holds it.
+          if (fileStores) throw new ChunkMissing(g.id, store.toString());
+          fetches.push(fetchAndWrite(g));
         }
-        if (!done) {
-          const chunk = await store.getChunk(c.id, { expectedSize: c.size, signal: options.signal });
-          const plain = !chunk.hasCompressed;
-          const data = plain ? await chunk.plainData() : await chunk.compressedData();
-          const r = await pool.run(
-            {
-              type: 'write-chunk',
-              target: temp,
-              offset: c.start,
-              size: c.size,
-              id: c.id,
-              data,
-              plain,
-              skipZero: true,
-            },
-            transferable(data),
-          );
-          if (!r.ok) {
-            if (r.kind === 'invalid') throw new ChunkInvalid(c.id, chunk.source, r.message);
-            throw new FileError(output, r.code ? describeSystemError(r) : r.message);
-          }
-          result.fetchedChunks++;
-          count(chunk.source, c.size);
-        }
-        if (!firstWritten.has(key)) firstWritten.set(key, i);
-        doneBytes += c.size;
-        progress.update(doneBytes);
+        await Promise.all(fetches);
       },
       options.signal,
     );

@@ -1,10 +1,10 @@
 /** Tasks the engine's worker threads run (see engine-worker.ts). */
 export type WorkerTask =
   | {
-      /** Decompress (unless `plain`), verify against `id`, and pwrite at `offset` of `target`. */
+      /** Decompress (unless `plain`), verify against `id`, and pwrite at every offset of `target`. */
       type: 'write-chunk';
       target: string;
-      offset: number;
+      offsets: number[];
       size: number;
       id: string;
       data: Uint8Array;
@@ -14,27 +14,14 @@ export type WorkerTask =
     }
   | {
       /**
-       * Like write-chunk, but the worker reads the chunk itself from the first of `paths`
-       * that exists (the stores' chunk files, in -s order).
+       * Extraction of several chunks in one message: for each item, the first source that
+       * yields bytes hashing to its id (ranges of existing files, then the stores' chunk
+       * files) is written at every offset of the item in `target`.
        */
-      type: 'write-chunk-from-files';
-      paths: string[];
+      type: 'extract-batch';
       target: string;
-      offset: number;
-      size: number;
-      id: string;
       skipZero: boolean;
-    }
-  | {
-      /** Read [offset, offset+size) of `source`; if it hashes to `id`, pwrite it at `targetOffset` of `target`. */
-      type: 'copy-range';
-      source: string;
-      offset: number;
-      size: number;
-      id: string;
-      target: string;
-      targetOffset: number;
-      skipZero: boolean;
+      items: ExtractItem[];
     }
   | {
       /** Read a range of `source`, hash it and (when `compress`) compress it. */
@@ -63,15 +50,40 @@ export type WorkerTask =
       type: 'close-files';
     };
 
+/** One chunk of an extract-batch task. */
+export interface ExtractItem {
+  id: string;
+  size: number;
+  /** Where the chunk goes in the target. */
+  offsets: number[];
+  /** Ranges of files that may hold the chunk (an existing output, seeds): tried first, verified. */
+  copies: { file: string; offset: number }[];
+  /** The stores' chunk files, in -s order. */
+  paths: string[];
+}
+
+/**
+ * What became of one ExtractItem: written from copies[copy] or paths[path]; or not found
+ * anywhere (`invalid` set when paths[invalid.path] held a corrupt chunk).
+ */
+export type ExtractOutcome =
+  | { done: true; copy?: number; path?: number }
+  | { done: false; invalid?: { path: number; message: string } };
+
 export type WorkerResult =
-  | { ok: true; copied?: boolean; id?: string; frame?: Uint8Array; plain?: Uint8Array; source?: number }
+  | {
+      ok: true;
+      copied?: boolean;
+      id?: string;
+      frame?: Uint8Array;
+      plain?: Uint8Array;
+      outcomes?: ExtractOutcome[];
+    }
   | {
       ok: false;
       kind: 'invalid' | 'io' | 'missing';
       message: string;
       code?: string;
-      /** For write-chunk-from-files: which of the paths failed. */
-      source?: number;
     };
 
 export interface WorkerRequest {
