@@ -95,6 +95,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   CHUNK_INVALID: 4,
   INDEX_FORMAT: 5,
   CATAR_FORMAT: 9,
+  TAR_FORMAT: 10,
   STORE_ERROR: 6,
   INVALID_ARGUMENT: 2,
   FILE_ERROR: 7,
