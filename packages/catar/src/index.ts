@@ -1,4 +1,6 @@
 export { CatarFormatError } from './catar-format-error.js';
+export type { CatarToTarOptions } from './catar-to-tar.js';
+export { catarToTar } from './catar-to-tar.js';
 export type {
   CatarDeviceEntry,
   CatarDirectoryEntry,
@@ -9,6 +11,7 @@ export type {
   CatarSkippedKind,
   CatarSpecialEntry,
   CatarSymlinkEntry,
+  CatarXattr,
   DecodeCatarOptions,
 } from './decode-catar.js';
 export { decodeCatar } from './decode-catar.js';
@@ -48,4 +51,7 @@ export { layoutGoodbyeTable } from './goodbye-table.js';
 export type { CatarListLine, ListCatarOptions } from './list-catar.js';
 export { listCatar } from './list-catar.js';
 export { siphash24 } from './siphash24.js';
+export { TarFormatError } from './tar-format-error.js';
+export type { TarToCatarOptions } from './tar-to-catar.js';
+export { tarToCatar } from './tar-to-catar.js';
 export { writeCatar } from './write-catar.js';

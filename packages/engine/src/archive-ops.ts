@@ -1,7 +1,8 @@
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { type CatarListLine, extractCatar, listCatar } from '@desync/catar';
-import { describeSystemError, FileError, InvalidArgument, type Store } from '@desync/core';
+import { open, rename, rm } from 'node:fs/promises';
+import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
+import { describeSystemError, FileError, InvalidArgument, type Store, tempPathFor } from '@desync/core';
 import { CA_FORMAT_INDEX, readIndex } from '@desync/index-format';
 import { readBlob } from './read-blob.js';
 
@@ -88,4 +89,67 @@ export async function* listArchive(options: ArchiveSourceOptions): AsyncGenerato
     name: options.path === '-' ? 'standard input' : options.path,
     signal: options.signal,
   });
+}
+
+/**
+ * Writes a byte stream to `output` atomically (a temporary file beside it, renamed once
+ * complete; removed on error or abort), or to standard output for `-`.
+ * @throws FileError naming `output` when it cannot be written; whatever `stream` throws.
+ */
+export async function writeStreamTo(output: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
+  if (output === '-') {
+    for await (const bytes of stream) {
+      if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
+    }
+    return;
+  }
+  const tmp = tempPathFor(output);
+  const writeFailed = (err: unknown) => new FileError(output, describeSystemError(err), { cause: err });
+  const handle = await open(tmp, 'wx').catch((err: unknown) => {
+    throw writeFailed(err);
+  });
+  let done = false;
+  try {
+    for await (const bytes of stream) {
+      await handle.write(bytes).catch((err: unknown) => {
+        throw writeFailed(err);
+      });
+    }
+    await handle.close().catch((err: unknown) => {
+      throw writeFailed(err);
+    });
+    await rename(tmp, output).catch((err: unknown) => {
+      throw writeFailed(err);
+    });
+    done = true;
+  } finally {
+    if (!done) {
+      await handle.close().catch(() => {});
+      await rm(tmp, { force: true });
+    }
+  }
+}
+
+/** Options of archiveToTar. */
+export interface ArchiveToTarOptions extends ArchiveSourceOptions {
+  /** The tar to write (atomically), or `-` for standard output. */
+  output: string;
+  /** Called once per kind of catar metadata a tar does not get (user names, ACLs, ...). */
+  onSkip?: (kind: string) => void;
+  /** Called once per kind of node or data a tar cannot hold (sockets, binary xattrs). */
+  onWarning?: (message: string) => void;
+}
+
+/** Converts an archive (file, stdin, or .caidx plus stores) into a POSIX (pax) tar stream. */
+export async function archiveToTar(options: ArchiveToTarOptions): Promise<void> {
+  const source = await openArchiveStream(options);
+  await writeStreamTo(
+    options.output,
+    catarToTar(source, {
+      name: options.path === '-' ? 'standard input' : options.path,
+      signal: options.signal,
+      onSkip: options.onSkip,
+      onWarning: options.onWarning,
+    }),
+  );
 }

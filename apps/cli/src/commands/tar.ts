@@ -1,4 +1,6 @@
-import { InvalidArgument } from '@desync/core';
+import { createReadStream } from 'node:fs';
+import { CATAR_UNIX_FLAGS, tarToCatar } from '@desync/catar';
+import { describeSystemError, FileError, InvalidArgument } from '@desync/core';
 import { makeArchive, makeArchiveIndex, openWriteStore } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
@@ -18,13 +20,18 @@ export class TarCommand extends BaseCommand {
     '<%= config.bin %> <%= command.id %> tree.catar /srv/tree',
     '<%= config.bin %> <%= command.id %> - /srv/tree > tree.catar',
     '<%= config.bin %> <%= command.id %> -i -s /var/store tree.caidx /srv/tree',
+    '<%= config.bin %> <%= command.id %> --input-format=tar tree.catar tree.tar',
+    'tar -C /srv/tree -cf - . | <%= config.bin %> <%= command.id %> --input-format=tar -i -s /var/store tree.caidx -',
   ];
   static override args = {
     output: Args.string({
       description: 'archive to write (.catar, or - for stdout), or with -i the index (.caidx)',
       required: true,
     }),
-    dir: Args.string({ description: 'directory to archive', required: true }),
+    dir: Args.string({
+      description: 'directory to archive, or with --input-format=tar the tar file (- for stdin)',
+      required: true,
+    }),
   };
   static override flags = {
     index: Flags.boolean({
@@ -33,6 +40,12 @@ export class TarCommand extends BaseCommand {
       default: false,
     }),
     store: Flags.string({ char: 's', description: 'chunk store to write to (with -i)' }),
+    'input-format': Flags.string({
+      description:
+        'what the source is: disk (a directory) or tar (a GNU/ustar/pax tar file, - for stdin, converted to the catar its extracted tree gives; contents are spooled to a temporary directory while it is read)',
+      options: ['disk', 'tar'],
+      default: 'disk',
+    }),
     'chunk-size': chunkSizeFlag,
     concurrency: concurrencyFlag,
     ...storeOptionFlags,
@@ -41,9 +54,16 @@ export class TarCommand extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TarCommand);
     const signal = this.interrupt;
+    const onWarning = (message: string) => this.logToStderr(`desync: warning: ${message}`);
+    // From a tar, the archive bytes come from tarToCatar; `dir` then only names the source.
+    const fromTar = flags['input-format'] === 'tar';
+    const name = fromTar && args.dir === '-' ? 'standard input' : args.dir;
+    const stream = fromTar
+      ? tarToCatar(readInput(args.dir), { featureFlags: CATAR_UNIX_FLAGS, name, signal, onWarning })
+      : undefined;
     if (!flags.index) {
       if (flags.store) throw new InvalidArgument('-s is only used with -i (write an index into a store)');
-      await makeArchive({ dir: args.dir, output: args.output, signal });
+      await makeArchive({ dir: name, output: args.output, stream, signal, onWarning });
       return;
     }
     if (!flags.store) throw new InvalidArgument('tar -i needs a store: -s STORE');
@@ -51,13 +71,15 @@ export class TarCommand extends BaseCommand {
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await makeArchiveIndex({
-        dir: args.dir,
+        dir: name,
+        stream,
         indexPath: args.output,
         store,
         chunkSizes: chunkSizesFrom(flags['chunk-size']),
         concurrency: flags.concurrency,
         progress: progressBar(),
         signal,
+        onWarning,
       });
       if (process.stderr.isTTY)
         this.logToStderr(`${r.chunks} chunks, ${r.storedChunks} new in the store, ${r.size} bytes`);
@@ -65,4 +87,17 @@ export class TarCommand extends BaseCommand {
       await store.close();
     }
   }
+}
+
+// The tar source: a file, or standard input for `-`.
+function readInput(path: string): AsyncIterable<Uint8Array> {
+  if (path === '-') return process.stdin;
+  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+  return (async function* () {
+    try {
+      yield* stream;
+    } catch (err) {
+      throw new FileError(path, describeSystemError(err), { cause: err });
+    }
+  })();
 }
