@@ -97,10 +97,10 @@ export async function makeArchiveIndex(options: MakeArchiveIndexOptions): Promis
     const stream =
       options.stream ??
       encodeCatar(options.dir, {
-      featureFlags,
-      signal: options.signal,
-      onWarning: options.onWarning,
-    });
+        featureFlags,
+        signal: options.signal,
+        onWarning: options.onWarning,
+      });
     const chunks = (async function* () {
       for await (const c of chunkStream(stream, sizes)) {
         const id = digestChunk(c.data);
