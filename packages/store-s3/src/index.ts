@@ -1,10 +1,3 @@
-import { InvalidArgument, type StoreScheme } from '@desync/core';
-
-/** The registry entry for `s3+http://` and `s3+https://` stores. */
-export const s3StoreScheme: StoreScheme = {
-  name: 's3',
-  matches: (location) => /^s3\+https?:\/\//i.test(location),
-  open: (location) => {
-    throw new InvalidArgument(`S3 stores are not available yet: ${location}`);
-  },
-};
+export type { S3Credentials, S3StoreOptions } from './s3-store.js';
+export { S3Store } from './s3-store.js';
+export { s3StoreScheme } from './s3-store-scheme.js';
