@@ -1,1 +1,10 @@
-export {};
+export type { ChunkServerOptions } from './create-chunk-server.js';
+export { createChunkServer } from './create-chunk-server.js';
+export { UploadRejected, UploadTooLarge } from './errors.js';
+export type { ListenAddress } from './listen-address.js';
+export { parseListenAddress } from './listen-address.js';
+export { requestLog } from './middleware/request-log.js';
+export type { TokenAuthOptions } from './middleware/token-auth.js';
+export { tokenAuth } from './middleware/token-auth.js';
+export type { ChunkServerTls, RunningChunkServer, StartChunkServerOptions } from './start-chunk-server.js';
+export { startChunkServer } from './start-chunk-server.js';

@@ -1,10 +1,15 @@
-import { InvalidArgument, type StoreScheme } from '@desync/core';
-
-/** The registry entry for `ssh://` stores and casync's `[user@]host:/path` form. */
-export const sshStoreScheme: StoreScheme = {
-  name: 'ssh',
-  matches: (location) => /^ssh:\/\//i.test(location),
-  open: (location) => {
-    throw new InvalidArgument(`SSH stores are not available yet: ${location}`);
-  },
-};
+export { readMessages } from './message-reader.js';
+export { MessageWriter } from './message-writer.js';
+export { CHUNK_COMPRESSED, MAX_MESSAGE_SIZE, MessageType, ProtocolFeature } from './protocol-constants.js';
+export { ProtocolError } from './protocol-error.js';
+export type { ProtocolMessage } from './protocol-message.js';
+export { decodeMessage, encodeMessage, MalformedMessage } from './protocol-message.js';
+export type { PullAnswer, RemotePipes } from './pull-session.js';
+export { PullSession } from './pull-session.js';
+export type { ServePullOptions } from './serve-pull.js';
+export { servePull } from './serve-pull.js';
+export type { SshLocation } from './ssh-location.js';
+export { isSshLocation, parseSshLocation } from './ssh-location.js';
+export type { SshStoreOptions } from './ssh-store.js';
+export { SshStore } from './ssh-store.js';
+export { sshStoreScheme } from './ssh-store-scheme.js';

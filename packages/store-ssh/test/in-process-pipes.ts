@@ -1,0 +1,24 @@
+import { PassThrough } from 'node:stream';
+import type { Store } from '@desync/core';
+import type { RemotePipes } from '../src/pull-session.js';
+import { servePull } from '../src/serve-pull.js';
+
+/** Pipes to a servePull of `store` running in this process, as a `pull` over ssh would be. */
+export function inProcessPipes(store: Store): RemotePipes & { served: Promise<unknown> } {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const served = servePull(store, toServer, toClient, { peer: 'in-process client' }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return {
+    stdout: toClient,
+    stdin: toServer,
+    served,
+    stderrTail: () => '',
+    settle: async () => {},
+    close: () => {
+      toServer.end();
+    },
+  };
+}
