@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core';
 
-const args = process.argv.slice(2);
+let args = process.argv.slice(2);
+// casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:
+// oclif wants flags after the command, so options before `pull` move behind it.
+const pull = args.indexOf('pull');
+if (pull > 0 && args.slice(0, pull).every((a) => a.startsWith('--'))) {
+  args = ['pull', ...args.slice(0, pull), ...args.slice(pull + 1)];
+}
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // oclif's own version line does not know which zstd codec this runtime loads.
   const { versionText } = await import('../dist/version.js');
   console.log(await versionText());
 } else {
-  await execute({ dir: import.meta.url });
+  await execute({ args, dir: import.meta.url });
 }
