@@ -11,6 +11,7 @@ import { type Context, Hono } from 'hono';
 import { parseChunkPath } from './chunk-path.js';
 import { errorReply, isServerFault } from './error-response.js';
 import { UploadRejected, UploadTooLarge } from './errors.js';
+import { isIndexPath, openIndexFile } from './index-files.js';
 import { requestLog } from './middleware/request-log.js';
 import { tokenAuth } from './middleware/token-auth.js';
 import { readBoundedBody } from './read-body.js';
@@ -34,6 +35,11 @@ export interface ChunkServerOptions {
    * credentials with the token as password (or as `user:password`). Default: no auth.
    */
   auth?: string;
+  /**
+   * A directory whose `.caibx`/`.caidx` files are served read-only at their relative path
+   * (`GET /images/v2.caibx`), so clients can extract from an index URL. Default: none.
+   */
+  indexDir?: string;
   /** Receives one line per request (`METHOD PATH STATUS BYTES MS`). Default: no request log. */
   log?: (line: string) => void;
   /**
@@ -58,6 +64,7 @@ function logToStderr(err: unknown): void {
  * - GET `/<4 hex>/<64 hex>.cacnk` answers the chunk's zstd frame, verified against the id
  *   first (a corrupt chunk is a 502, never sent); HEAD answers 200 or 404 from hasChunk.
  * - PUT stores an upload when `writable`; other methods get 405, other paths 400.
+ * - With `indexDir`, GET and HEAD of `/…/name.caibx` or `.caidx` serve that directory's indexes.
  */
 export function createChunkServer(store: Store, options: ChunkServerOptions = {}): Hono {
   const writable = options.writable ?? false;
@@ -84,7 +91,11 @@ export function createChunkServer(store: Store, options: ChunkServerOptions = {}
   });
 
   app.all('*', async (c) => {
-    const id = parseChunkPath(new URL(c.req.url).pathname);
+    const pathname = new URL(c.req.url).pathname;
+    if (options.indexDir !== undefined && isIndexPath(pathname)) {
+      return serveIndex(c, options.indexDir, pathname);
+    }
+    const id = parseChunkPath(pathname);
     if (!id) return c.text('bad request: expected /<4 hex>/<64 hex>.cacnk', 400);
     // hono runs HEAD through the GET route; the request keeps its own method.
     const method = c.req.raw.method;
@@ -95,6 +106,18 @@ export function createChunkServer(store: Store, options: ChunkServerOptions = {}
     return c.text('method not allowed', 405);
   });
   return app;
+}
+
+async function serveIndex(c: Context, dir: string, pathname: string): Promise<Response> {
+  const method = c.req.raw.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    c.header('Allow', 'GET, HEAD');
+    return c.text('method not allowed', 405);
+  }
+  const file = await openIndexFile(dir, pathname);
+  if (!file) return c.text('not found', 404);
+  const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size) };
+  return method === 'HEAD' ? c.body(null, 200, headers) : c.body(file.body(), 200, headers);
 }
 
 async function headChunk(c: Context, store: Store, id: ChunkId): Promise<Response> {

@@ -34,6 +34,7 @@ export class ChunkServerCommand extends BaseCommand {
     '<%= config.bin %> <%= command.id %> -s /var/store -l 127.0.0.1:8080 -l [::1]:8080 --log',
     '<%= config.bin %> <%= command.id %> -s https://upstream/store -c /var/cache -l :8080',
     '<%= config.bin %> <%= command.id %> -s /var/store --writable --auth-file /etc/desync/token',
+    '<%= config.bin %> <%= command.id %> -s /var/store --index-dir /var/indexes   # then: desync extract -s http://host:8080/ http://host:8080/v2.caibx v2.raw',
     '<%= config.bin %> <%= command.id %> -s /var/store -l :https --cert server.pem --key server.key --mutual-tls --client-ca clients.pem',
   ];
   static override flags = {
@@ -66,6 +67,9 @@ export class ChunkServerCommand extends BaseCommand {
     }),
     'auth-file': Flags.string({ description: 'file whose first line is the --auth token (kept out of ps)' }),
     log: Flags.boolean({ description: 'write one line per request to stderr', default: false }),
+    'index-dir': Flags.string({
+      description: 'also serve the .caibx/.caidx files of this directory (read-only), e.g. GET /v2.caibx',
+    }),
     ...storeOptionFlags,
   };
 
@@ -84,6 +88,7 @@ export class ChunkServerCommand extends BaseCommand {
         writable: flags.writable,
         writeStore,
         auth,
+        indexDir: flags['index-dir'],
         log: flags.log ? (line) => this.logToStderr(line) : undefined,
         onError: (err) => this.logToStderr(`desync: ${err instanceof Error ? err.message : String(err)}`),
       });
