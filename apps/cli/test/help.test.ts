@@ -11,14 +11,19 @@ const COMMANDS = [
   'cat',
   'chop',
   'chunk',
+  'chunk-server',
+  'config',
   'extract',
+  'info',
   'list',
   'list-chunks',
   'make',
+  'mount-index',
   'prune',
   'tar',
   'untar',
   'verify',
+  'verify-index',
 ];
 
 describe('help and version', () => {

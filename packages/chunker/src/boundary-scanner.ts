@@ -19,6 +19,7 @@ const TABLE_OUT = T.map((v) => (v << 16) | (v >>> 16));
 export class BoundaryScanner {
   readonly sizes: ChunkSizes;
   private readonly disc: number;
+  private readonly cutTest: CutTest;
   private readonly firstTest: number;
   private readonly fixed: boolean;
   /** Chunk length already tested for the current chunk (0: not started). */
@@ -28,6 +29,7 @@ export class BoundaryScanner {
   constructor(sizes: ChunkSizes) {
     this.sizes = sizes;
     this.disc = discriminatorFor(sizes);
+    this.cutTest = cutTestFor(this.disc);
     this.fixed = sizes.min === sizes.avg && sizes.max === sizes.avg;
     this.firstTest = Math.max(sizes.min, WINDOW_SIZE);
   }
@@ -63,12 +65,11 @@ export class BoundaryScanner {
         h ^= (v << r) | (v >>> (32 - r));
       }
       h ^= T[buf[w + WINDOW_SIZE - 1]];
-      if (isCut(h, this.disc, 1 / this.disc)) return this.cut(first);
+      if (isCut(h, this.cutTest)) return this.cut(first);
       c = first;
     }
-    const disc = this.disc;
-    const target = disc - 1;
-    const inv = 1 / disc;
+    const { inv, shift, limit: lim, allOnes } = this.cutTest;
+    const back = 32 - shift;
     // Test positions c+1 .. limit; position c's window is buf[start+c-48, start+c).
     const limit = Math.min(avail, max);
     let i = start + c;
@@ -76,11 +77,10 @@ export class BoundaryScanner {
     while (i < stop) {
       h = ((h << 1) | (h >>> 31)) ^ TABLE_OUT[buf[i - WINDOW_SIZE]] ^ T[buf[i]];
       i++;
-      // h mod disc == disc - 1, by reciprocal multiplication: 3x faster than %, and exact
-      // with the -1 case (the product can round up across an integer; see isCut).
-      const u = h >>> 0;
-      const r = u - Math.floor(u * inv) * disc;
-      if (r === target || r === -1) return this.cut(i - start);
+      // h mod disc == disc - 1, i.e. disc divides h + 1: one multiply and a rotate (see
+      // cutTestFor), several times faster than %.
+      const y = Math.imul((h + 1) | 0, inv);
+      if (((y >>> shift) | (y << back)) >>> 0 <= lim && (h !== -1 || allOnes)) return this.cut(i - start);
     }
     c = limit;
     if (c >= max) return this.cut(max);
@@ -97,14 +97,34 @@ export class BoundaryScanner {
 }
 
 /**
- * casync's cut test: (h mod d) == d - 1, for uint32 h. floor(u * (1/d)) is off by at most
- * one, and only where u/d lies within 2^-20 of an integer, so the remainder computed from
- * it is the true one, or -1 where the true one is d - 1, or d where it is 0.
+ * casync's cut test, (h mod d) == d - 1 for uint32 h, as a divisibility test of h + 1
+ * (Hacker's Delight 10-17): with d = d0 * 2^shift, d0 odd and inv = d0^-1 mod 2^32,
+ * d divides x iff rotr(x * inv mod 2^32, shift) <= floor((2^32 - 1) / d). h + 1 wraps to
+ * 0 for h = 2^32 - 1, whose answer is precomputed (`allOnes`).
  */
-function isCut(h: number, disc: number, inv: number): boolean {
-  const u = h >>> 0;
-  const r = u - Math.floor(u * inv) * disc;
-  return r === disc - 1 || r === -1;
+interface CutTest {
+  inv: number;
+  shift: number;
+  limit: number;
+  allOnes: boolean;
+}
+
+function cutTestFor(disc: number): CutTest {
+  let shift = 0;
+  let odd = disc;
+  while (odd % 2 === 0) {
+    odd /= 2;
+    shift++;
+  }
+  // Newton's iteration doubles the correct low bits each step: 5 steps cover 32 bits.
+  let inv = odd;
+  for (let i = 0; i < 5; i++) inv = Math.imul(inv, 2 - Math.imul(odd, inv));
+  return { inv, shift, limit: Math.floor(0xffffffff / disc), allOnes: 0xffffffff % disc === disc - 1 };
+}
+
+function isCut(h: number, t: CutTest): boolean {
+  const y = Math.imul((h + 1) | 0, t.inv);
+  return ((y >>> t.shift) | (y << (32 - t.shift))) >>> 0 <= t.limit && ((h | 0) !== -1 || t.allOnes);
 }
 
 /** Boundaries of a whole in-memory buffer: the size of each chunk, in order. */

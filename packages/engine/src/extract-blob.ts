@@ -275,7 +275,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         count('seed', g.size);
       } else {
         result.fetchedChunks++;
-        const from = fetchedFrom ?? (fileStores?.[outcome.path ?? 0] as FileStore).toString();
+        const from = fetchedFrom ?? String(fileStores?.[outcome.path ?? 0] ?? store);
         count(from, g.size);
       }
       const repeats = g.offsets.length - 1;
@@ -308,11 +308,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             continue;
           }
           if (o.invalid) {
-            throw new ChunkInvalid(
-              g.id,
-              (fileStores?.[o.invalid.path] as FileStore).toString(),
-              o.invalid.message,
-            );
+            throw new ChunkInvalid(g.id, String(fileStores?.[o.invalid.path] ?? store), o.invalid.message);
           }
           // Every store is a local directory and none holds it.
           if (fileStores) throw new ChunkMissing(g.id, store.toString());

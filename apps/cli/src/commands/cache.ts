@@ -2,7 +2,7 @@ import { fillCache, openStoreChain, openWriteStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import { concurrencyFlag, progressFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class CacheCommand extends BaseCommand {
@@ -19,6 +19,7 @@ export class CacheCommand extends BaseCommand {
     store: storeFlag,
     cache: Flags.string({ char: 'c', description: 'store to fill', required: true }),
     concurrency: concurrencyFlag,
+    progress: progressFlag,
     ...storeOptionFlags,
   };
 
@@ -33,7 +34,7 @@ export class CacheCommand extends BaseCommand {
         cache,
         indexes,
         concurrency: flags.concurrency,
-        progress: progressBar('chunks'),
+        progress: progressBar('chunks', flags),
         signal: this.interrupt,
       });
       if (process.stderr.isTTY) this.logToStderr(`${r.chunks} chunks needed, ${r.fetched} fetched`);

@@ -2,7 +2,13 @@ import { chopFile, openWriteStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, storeOpenOptions, storeOptionFlags, writeStoreFlag } from '../flags.js';
+import {
+  concurrencyFlag,
+  progressFlag,
+  storeOpenOptions,
+  storeOptionFlags,
+  writeStoreFlag,
+} from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class ChopCommand extends BaseCommand {
@@ -13,7 +19,12 @@ export class ChopCommand extends BaseCommand {
     index: Args.string({ description: 'blob index (.caibx) of the file', required: true }),
     file: Args.string({ description: 'file holding the blob', required: true }),
   };
-  static override flags = { store: writeStoreFlag, concurrency: concurrencyFlag, ...storeOptionFlags };
+  static override flags = {
+    store: writeStoreFlag,
+    concurrency: concurrencyFlag,
+    progress: progressFlag,
+    ...storeOptionFlags,
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ChopCommand);
@@ -25,7 +36,7 @@ export class ChopCommand extends BaseCommand {
         input: args.file,
         store,
         concurrency: flags.concurrency,
-        progress: progressBar(),
+        progress: progressBar(flags),
         signal: this.interrupt,
       });
       if (process.stderr.isTTY) this.logToStderr(`${r.chunks} chunks, ${r.stored} stored`);

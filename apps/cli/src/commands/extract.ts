@@ -10,7 +10,15 @@ import {
 } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  cacheFlag,
+  concurrencyFlag,
+  optionsForLocation,
+  progressFlag,
+  storeFlag,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class ExtractCommand extends BaseCommand {
@@ -45,12 +53,13 @@ export class ExtractCommand extends BaseCommand {
       multipleNonGreedy: true,
     }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object on stdout', default: false }),
+    progress: progressFlag,
     ...storeOptionFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ExtractCommand);
-    const index = await loadIndex(args.index, storeOpenOptions(flags));
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     const seeds = [
       ...(flags.seed ?? []).map(parseSeedArgument),
       ...(await seedsInDirs(flags['seed-dir'] ?? [], args.index, args.output)),
@@ -67,7 +76,7 @@ export class ExtractCommand extends BaseCommand {
         output: args.output,
         concurrency: flags.concurrency,
         seeds,
-        progress: progressBar(),
+        progress: progressBar(flags),
         signal: this.interrupt,
       });
       if (flags.json) this.log(JSON.stringify(r));

@@ -4,6 +4,7 @@ import { BaseCommand } from '../base-command.js';
 import {
   chunkSizeFlag,
   chunkSizesFrom,
+  progressFlag,
   storeOpenOptions,
   storeOptionFlags,
   writeStoreFlag,
@@ -26,6 +27,7 @@ export class MakeCommand extends BaseCommand {
       description: 'worker threads (default: number of CPUs)',
       min: 1,
     }),
+    progress: progressFlag,
     ...storeOptionFlags,
   };
 
@@ -39,7 +41,7 @@ export class MakeCommand extends BaseCommand {
         store,
         chunkSizes: chunkSizesFrom(flags['chunk-size']),
         concurrency: flags.concurrency,
-        progress: progressBar(),
+        progress: progressBar(flags),
         signal: this.interrupt,
       });
       if (process.stderr.isTTY) {

@@ -4,7 +4,7 @@ import { pruneStore } from '@desync/engine';
 import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, openExistingStore } from '../base-command.js';
-import { storeOpenOptions, storeOptionFlags } from '../flags.js';
+import { optionsForLocation, storeOptionFlags } from '../flags.js';
 
 export class PruneCommand extends BaseCommand {
   static override description =
@@ -23,7 +23,7 @@ export class PruneCommand extends BaseCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(PruneCommand);
     const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
-    const store = await openExistingStore(flags.store, storeOpenOptions(flags));
+    const store = await openExistingStore(flags.store, optionsForLocation(flags.store, flags));
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list or remove chunks`);
       if (!flags.yes) {

@@ -8,6 +8,7 @@ import {
   chunkSizeFlag,
   chunkSizesFrom,
   concurrencyFlag,
+  progressFlag,
   storeOpenOptions,
   storeOptionFlags,
 } from '../flags.js';
@@ -48,6 +49,7 @@ export class TarCommand extends BaseCommand {
     }),
     'chunk-size': chunkSizeFlag,
     concurrency: concurrencyFlag,
+    progress: progressFlag,
     ...storeOptionFlags,
   };
 
@@ -77,7 +79,7 @@ export class TarCommand extends BaseCommand {
         store,
         chunkSizes: chunkSizesFrom(flags['chunk-size']),
         concurrency: flags.concurrency,
-        progress: progressBar(),
+        progress: progressBar(flags),
         signal,
         onWarning,
       });
