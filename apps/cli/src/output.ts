@@ -1,4 +1,8 @@
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Writes to stdout, waiting when the pipe is full so memory stays bounded. */
 async function write(data: string | Uint8Array): Promise<void> {
@@ -21,4 +25,22 @@ export async function writeLines(lines: Iterable<string> | AsyncIterable<string>
 /** Copies bytes to stdout. */
 export async function writeChunks(chunks: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const c of chunks) await write(c);
+}
+
+/**
+ * Runs `write` with a real file path for an index, then, when the caller asked for `-`,
+ * copies that file to stdout: indexes are written atomically (temp file, rename), which
+ * needs a path, so `-` goes through a private temporary directory that is removed after.
+ */
+export async function withIndexOutput<T>(target: string, write: (path: string) => Promise<T>): Promise<T> {
+  if (target !== '-') return write(target);
+  const dir = await mkdtemp(join(tmpdir(), 'desync-index-'));
+  try {
+    const path = join(dir, 'index');
+    const result = await write(path);
+    await writeChunks(createReadStream(path));
+    return result;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,8 +1,14 @@
-import { fillCache, openStoreChain, openWriteStore } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { fillCache, loadIndex, openStoreChain, openWriteStore } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, progressFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  concurrencyFlag,
+  optionsForLocation,
+  progressFlag,
+  storeFlag,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 import { progressBar } from '../progress-bar.js';
 
 export class CacheCommand extends BaseCommand {
@@ -25,7 +31,9 @@ export class CacheCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(CacheCommand);
-    const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
+    const indexes = await Promise.all(
+      (argv as string[]).map((p) => loadIndex(p, optionsForLocation(p, flags))),
+    );
     const store = await openStoreChain({ stores: flags.store, open: storeOpenOptions(flags) });
     const cache = await openWriteStore(flags.cache, storeOpenOptions(flags));
     try {

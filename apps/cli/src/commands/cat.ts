@@ -1,9 +1,15 @@
 import { InvalidArgument } from '@desync/core';
-import { openStoreChain, readBlob } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { loadIndex, openStoreChain, readBlob } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  cacheFlag,
+  concurrencyFlag,
+  optionsForLocation,
+  storeFlag,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 import { writeChunks } from '../output.js';
 
 function byteCount(name: string, value: string | undefined): number | undefined {
@@ -34,7 +40,7 @@ export class CatCommand extends BaseCommand {
     const { args, flags } = await this.parse(CatCommand);
     const offset = byteCount('OFFSET', args.offset);
     const length = byteCount('LENGTH', args.length);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     const store = await openStoreChain({
       stores: flags.store,
       cache: flags.cache,

@@ -1,9 +1,9 @@
-import { chopFile, openWriteStore } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { chopFile, loadIndex, openWriteStore } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import {
   concurrencyFlag,
+  optionsForLocation,
   progressFlag,
   storeOpenOptions,
   storeOptionFlags,
@@ -28,7 +28,7 @@ export class ChopCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ChopCommand);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await chopFile({

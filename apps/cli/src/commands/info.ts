@@ -1,8 +1,14 @@
-import { type IndexInfo, indexInfo, openStoreChain } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { type IndexInfo, indexInfo, loadIndex, openStoreChain } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { concurrencyFlag, jsonFlag, lookupStoreFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  concurrencyFlag,
+  jsonFlag,
+  lookupStoreFlag,
+  optionsForLocation,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 
 /**
  * The JSON form of `info`. Keys desync's own `info --format=json` prints keep its names and
@@ -78,7 +84,7 @@ export class InfoCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(InfoCommand);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     const store = flags.store?.length
       ? await openStoreChain({ stores: flags.store, open: storeOpenOptions(flags) })
       : undefined;

@@ -1,7 +1,7 @@
-import { readIndex } from '@desync/index-format';
+import { loadIndex } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { jsonFlag } from '../flags.js';
+import { jsonFlag, optionsForLocation, storeOptionFlags } from '../flags.js';
 import { writeLines } from '../output.js';
 
 export class ListChunksCommand extends BaseCommand {
@@ -14,11 +14,11 @@ export class ListChunksCommand extends BaseCommand {
   static override args = {
     index: Args.string({ description: 'index file (.caibx or .caidx)', required: true }),
   };
-  static override flags = { json: jsonFlag };
+  static override flags = { json: jsonFlag, ...storeOptionFlags };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ListChunksCommand);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     // JSON lines rather than one array: a consumer can stream a huge index line by line.
     await writeLines(
       (function* () {

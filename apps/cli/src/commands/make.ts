@@ -9,6 +9,7 @@ import {
   storeOptionFlags,
   writeStoreFlag,
 } from '../flags.js';
+import { withIndexOutput } from '../output.js';
 import { progressBar } from '../progress-bar.js';
 
 export class MakeCommand extends BaseCommand {
@@ -16,7 +17,7 @@ export class MakeCommand extends BaseCommand {
     'Chunk a file into a store and write its blob index (.caibx), identical to casync make.';
   static override examples = ['<%= config.bin %> <%= command.id %> -s /var/store image.caibx image.raw'];
   static override args = {
-    index: Args.string({ description: 'index file to write (.caibx)', required: true }),
+    index: Args.string({ description: 'index file to write (.caibx), or - for stdout', required: true }),
     file: Args.string({ description: 'file to chunk', required: true }),
   };
   static override flags = {
@@ -35,15 +36,17 @@ export class MakeCommand extends BaseCommand {
     const { args, flags } = await this.parse(MakeCommand);
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
-      const r = await makeBlob({
-        input: args.file,
-        indexPath: args.index,
-        store,
-        chunkSizes: chunkSizesFrom(flags['chunk-size']),
-        concurrency: flags.concurrency,
-        progress: progressBar(flags),
-        signal: this.interrupt,
-      });
+      const r = await withIndexOutput(args.index, (indexPath) =>
+        makeBlob({
+          input: args.file,
+          indexPath,
+          store,
+          chunkSizes: chunkSizesFrom(flags['chunk-size']),
+          concurrency: flags.concurrency,
+          progress: progressBar(flags),
+          signal: this.interrupt,
+        }),
+      );
       if (process.stderr.isTTY) {
         this.logToStderr(`${r.chunks} chunks, ${r.storedChunks} new in the store, ${r.size} bytes`);
       }

@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { describeSystemError, FileError, InvalidArgument } from '@desync/core';
-import { openStoreChain } from '@desync/engine';
+import { loadIndex, openStoreChain } from '@desync/engine';
 import { mountIndex } from '@desync/fuse';
-import { readIndex } from '@desync/index-format';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import { cacheFlag, optionsForLocation, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
 
 /** Resolves once `signal` aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
@@ -43,17 +42,23 @@ export class MountIndexCommand extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MountIndexCommand);
     const stop = this.interrupt;
-    const index = await readIndex(args.index);
-    const name = basename(args.index, extname(args.index));
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
+    // An index URL names the file after its last path segment, like a path does.
+    const path = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.index) ? new URL(args.index).pathname : args.index;
+    const name = basename(path, extname(path));
     if (name === '' || name === '.' || name === '..') {
       throw new InvalidArgument(`cannot name a file after the index ${args.index}`);
     }
-    const mtime = await stat(args.index).then(
-      (s) => s.mtime,
-      (err) => {
-        throw new FileError(args.index, describeSystemError(err), { cause: err });
-      },
-    );
+    // The index file's mtime; now for an index read from a URL or standard input.
+    const mtime =
+      path === args.index && args.index !== '-'
+        ? await stat(args.index).then(
+            (s) => s.mtime,
+            (err) => {
+              throw new FileError(args.index, describeSystemError(err), { cause: err });
+            },
+          )
+        : new Date();
     const store = await openStoreChain({
       stores: flags.store,
       cache: flags.cache,

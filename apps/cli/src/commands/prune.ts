@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { InvalidArgument, isPruneStore } from '@desync/core';
-import { pruneStore } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { loadIndex, pruneStore } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, openExistingStore } from '../base-command.js';
 import { optionsForLocation, storeOptionFlags } from '../flags.js';
@@ -22,7 +21,9 @@ export class PruneCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(PruneCommand);
-    const indexes = await Promise.all((argv as string[]).map((p) => readIndex(p)));
+    const indexes = await Promise.all(
+      (argv as string[]).map((p) => loadIndex(p, optionsForLocation(p, flags))),
+    );
     const store = await openExistingStore(flags.store, optionsForLocation(flags.store, flags));
     try {
       if (!isPruneStore(store)) throw new InvalidArgument(`${flags.store} cannot list or remove chunks`);

@@ -12,6 +12,7 @@ import {
   storeOpenOptions,
   storeOptionFlags,
 } from '../flags.js';
+import { withIndexOutput } from '../output.js';
 import { progressBar } from '../progress-bar.js';
 
 export class TarCommand extends BaseCommand {
@@ -69,20 +70,21 @@ export class TarCommand extends BaseCommand {
       return;
     }
     if (!flags.store) throw new InvalidArgument('tar -i needs a store: -s STORE');
-    if (args.output === '-') throw new InvalidArgument('tar -i writes an index file; give its path, not -');
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
-      const r = await makeArchiveIndex({
-        dir: name,
-        stream,
-        indexPath: args.output,
-        store,
-        chunkSizes: chunkSizesFrom(flags['chunk-size']),
-        concurrency: flags.concurrency,
-        progress: progressBar(flags),
-        signal,
-        onWarning,
-      });
+      const r = await withIndexOutput(args.output, (indexPath) =>
+        makeArchiveIndex({
+          dir: name,
+          stream,
+          indexPath,
+          store,
+          chunkSizes: chunkSizesFrom(flags['chunk-size']),
+          concurrency: flags.concurrency,
+          progress: progressBar(flags),
+          signal,
+          onWarning,
+        }),
+      );
       if (process.stderr.isTTY)
         this.logToStderr(`${r.chunks} chunks, ${r.storedChunks} new in the store, ${r.size} bytes`);
     } finally {

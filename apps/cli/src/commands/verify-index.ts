@@ -1,11 +1,11 @@
 import { ChunkMissing, DataMismatch } from '@desync/core';
-import { openStoreChain, type VerifyIndexResult, verifyIndex } from '@desync/engine';
-import { readIndex } from '@desync/index-format';
+import { loadIndex, openStoreChain, type VerifyIndexResult, verifyIndex } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import {
   concurrencyFlag,
   lookupStoreFlag,
+  optionsForLocation,
   progressFlag,
   storeOpenOptions,
   storeOptionFlags,
@@ -46,7 +46,7 @@ export class VerifyIndexCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(VerifyIndexCommand);
-    const index = await readIndex(args.index);
+    const index = await loadIndex(args.index, optionsForLocation(args.index, flags));
     const store = flags.store?.length
       ? await openStoreChain({ stores: flags.store, open: storeOpenOptions(flags) })
       : undefined;
