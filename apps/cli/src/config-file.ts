@@ -24,7 +24,7 @@ export interface StoreSettings {
   caCert?: string;
   /** Authorization header value for HTTP stores (`--http-auth`). */
   httpAuth?: string;
-  /** desync's uncompressed stores (chunk files without zstd); no adapter reads them yet. */
+  /** desync's uncompressed stores: plain chunk files `<4 hex>/<id>` (local, HTTP, S3). */
   uncompressed?: boolean;
 }
 
@@ -212,13 +212,9 @@ export function storeEntryFor(
 }
 
 /** StoreOpenOptions that config settings describe. */
-export function settingsToOpenOptions(settings: StoreSettings, location: string): StoreOpenOptions {
-  if (settings.uncompressed) {
-    throw new InvalidArgument(
-      `${location}: uncompressed stores (config "uncompressed": true) are not supported`,
-    );
-  }
+export function settingsToOpenOptions(settings: StoreSettings): StoreOpenOptions {
   const options: StoreOpenOptions = {};
+  if (settings.uncompressed !== undefined) options.uncompressed = settings.uncompressed;
   if (settings.timeout !== undefined) options.timeoutMs = settings.timeout * 1000;
   if (settings.errorRetry !== undefined) options.retries = settings.errorRetry;
   if (settings.trustInsecure !== undefined) options.insecure = settings.trustInsecure;

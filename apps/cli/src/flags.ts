@@ -131,6 +131,11 @@ export const storeOptionFlags = {
     description: 'accept any SSH host key instead of checking ~/.ssh/known_hosts',
     default: false,
   }),
+  uncompressed: Flags.boolean({
+    description:
+      'stores keep chunks uncompressed (desync layout <4 hex>/<id>, no .cacnk); also per store in the config',
+    default: false,
+  }),
   config: configFlag,
 };
 
@@ -144,6 +149,7 @@ export interface StoreOptionValues {
   timeout?: number | undefined;
   'error-retry'?: number | undefined;
   'ssh-skip-host-key-check'?: boolean | undefined;
+  uncompressed?: boolean | undefined;
   concurrency?: number | undefined;
   config?: string | undefined;
 }
@@ -157,6 +163,7 @@ function fromFlags(flags: StoreOptionValues): StoreOpenOptions {
   if (flags['error-retry'] !== undefined) options.retries = flags['error-retry'];
   if (flags['ssh-skip-host-key-check'] !== undefined)
     options.sshSkipHostKeyCheck = flags['ssh-skip-host-key-check'];
+  if (flags.uncompressed) options.uncompressed = true;
   if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
   if (flags.timeout !== undefined) options.timeoutMs = flags.timeout * 1000;
   if (flags['client-cert'] !== undefined) options.clientCert = flags['client-cert'];
@@ -172,7 +179,7 @@ function fromFlags(flags: StoreOptionValues): StoreOpenOptions {
  */
 export function optionsForLocation(location: string, flags: StoreOptionValues): StoreOpenOptions {
   const entry = storeEntryFor(loadConfig(flags.config).config, location);
-  const configured = entry ? settingsToOpenOptions(entry.settings, location) : {};
+  const configured = entry ? settingsToOpenOptions(entry.settings) : {};
   return { ...BUILT_IN, ...configured, ...fromFlags(flags) };
 }
 

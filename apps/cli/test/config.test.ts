@@ -158,12 +158,4 @@ describe('config file', () => {
     // No retries: one request per member (the failover), then the command stops.
     expect(seen).toHaveLength(2);
   });
-
-  it('refuses uncompressed stores it cannot read, naming the store', async () => {
-    const store = join(dir, 'store');
-    const env = await withConfig('uncompressed.json', { stores: { [store]: { uncompressed: true } } });
-    const result = await runDesync(['info', '-s', store, index], { env });
-    expect(result.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
-    expectOneLineError(result, [store, 'uncompressed']);
-  });
 });

@@ -19,6 +19,11 @@ export interface StoreOpenOptions {
   caCert?: string;
   /** Value of the Authorization header sent to HTTP stores (`--http-auth`), e.g. `Bearer TOKEN`. */
   httpAuth?: string;
+  /**
+   * The store keeps chunks uncompressed (desync's `uncompressed` option: plain bytes, no
+   * `.cacnk` suffix). Adapters that cannot reject the option.
+   */
+  uncompressed?: boolean;
   /** Accept any SSH host key instead of checking ~/.ssh/known_hosts (`--ssh-skip-host-key-check`). */
   sshSkipHostKeyCheck?: boolean;
 }

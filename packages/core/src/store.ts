@@ -63,11 +63,13 @@ export interface TouchStore extends Store {
 export interface FileStore extends Store {
   /** The file that holds chunk `id`, whether or not it exists. */
   chunkPath(id: ChunkId): string;
+  /** True for stores of plain chunk files: they are not FileStores to engines (isFileStore). */
+  readonly uncompressed?: boolean;
 }
 
-/** True when `store` keeps its chunks in local files. */
+/** True when `store` keeps its chunks as zstd frames in local files. */
 export function isFileStore(store: Store): store is FileStore {
-  return typeof (store as FileStore).chunkPath === 'function';
+  return typeof (store as FileStore).chunkPath === 'function' && (store as FileStore).uncompressed !== true;
 }
 
 /** True when `store` accepts writes. */

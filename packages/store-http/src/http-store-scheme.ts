@@ -12,6 +12,7 @@ function storeOptions(url: string, options: StoreOpenOptions): HttpStoreOptions 
     clientCert: options.clientCert,
     clientKey: options.clientKey,
     httpAuth: options.httpAuth,
+    uncompressed: options.uncompressed,
   };
 }
 

@@ -53,6 +53,8 @@ export interface HttpStoreOptions {
    * precedence over a user and password in the URL. Never shown in messages.
    */
   httpAuth?: string;
+  /** Chunks are plain bytes at `<4 hex>/<id>` (desync's uncompressed stores). Default false. */
+  uncompressed?: boolean;
 }
 
 /** The suffix of a zstd-compressed chunk (casync cautil.c ca_compressed_chunk_suffix). */
@@ -176,6 +178,7 @@ export class HttpStore implements WriteStore {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #retryDelayMs: number;
+  readonly #uncompressed: boolean;
   #closed = false;
 
   constructor(options: HttpStoreOptions) {
@@ -185,6 +188,7 @@ export class HttpStore implements WriteStore {
     this.#timeoutMs = integerAtLeast('timeoutMs', options.timeoutMs ?? 60_000, 1);
     this.#retries = integerAtLeast('retries', options.retries ?? 3, 0);
     this.#retryDelayMs = integerAtLeast('retryDelayMs', options.retryDelayMs ?? 500, 0);
+    this.#uncompressed = options.uncompressed ?? false;
     if (options.clientKey !== undefined && options.clientCert === undefined) {
       throw new InvalidArgument('a client key needs its client certificate (--client-cert)');
     }
@@ -229,10 +233,10 @@ export class HttpStore implements WriteStore {
     }
     if (res.status === 404 || res.status === 410) throw new ChunkMissing(id, this.toString());
     if (res.status !== 200) throw this.statusError('GET', url, res);
-    return Chunk.fromCompressed(id, res.body, {
-      source: this.toString(),
-      expectedSize: options?.expectedSize,
-    });
+    const origin = { source: this.toString(), expectedSize: options?.expectedSize };
+    return this.#uncompressed
+      ? Chunk.fromUnverifiedPlain(id, res.body, origin)
+      : Chunk.fromCompressed(id, res.body, origin);
   }
 
   /** HEADs the chunk: true on 2xx, false on 404 or 410; nothing is transferred. */
@@ -251,7 +255,7 @@ export class HttpStore implements WriteStore {
    */
   async storeChunk(chunk: Chunk): Promise<void> {
     const url = this.chunkUrl(chunk.id);
-    const body = await chunk.compressedData();
+    const body = this.#uncompressed ? await chunk.plainData() : await chunk.compressedData();
     const res = await this.request({ method: 'PUT', url, body });
     if (res.status >= 200 && res.status <= 299) return;
     throw this.statusError('PUT', url, res);
@@ -298,7 +302,7 @@ export class HttpStore implements WriteStore {
     if (!isChunkId(id)) {
       throw new InvalidArgument(`invalid chunk id '${id}': expected 64 lowercase hex characters`);
     }
-    return new URL(`${id.slice(0, 4)}/${id}${CHUNK_SUFFIX}`, this.#base);
+    return new URL(`${id.slice(0, 4)}/${id}${this.#uncompressed ? '' : CHUNK_SUFFIX}`, this.#base);
   }
 
   /**

@@ -45,7 +45,8 @@ export interface ChunkStoreServer {
 }
 
 /** `<4 hex>/<id>.cacnk` where the directory is the id's first 4 digits (the backreference). */
-const CHUNK_PATH = /^([0-9a-f]{4})\/(\1[0-9a-f]{60})\.cacnk$/;
+// The suffix is optional: desync's uncompressed stores name chunks by their id alone.
+const CHUNK_PATH = /^([0-9a-f]{4})\/(\1[0-9a-f]{60})(?:\.cacnk)?$/;
 
 /**
  * A minimal HTTP(S) chunk store on 127.0.0.1, as a static file server with PUT would be:

@@ -90,6 +90,12 @@ describeStoreConformance('HttpStore (writable, basic auth from the URL, path pre
   secrets: [PASSWORD, encodeURIComponent(PASSWORD), BASIC],
 });
 
+describeStoreConformance('HttpStore (uncompressed chunks)', {
+  create: () => conformanceStore({}, (base) => base, { uncompressed: true }),
+  writable: true,
+  cleanup: stopConformanceStore,
+});
+
 describeStoreConformance('HttpStore (read-only server, bearer token)', {
   create: () =>
     conformanceStore({ readOnly: 405, authorization: TOKEN }, (base) => base, { httpAuth: TOKEN }),

@@ -39,5 +39,5 @@ function pathOf(location: string): string {
 export const localStoreScheme: StoreScheme = {
   name: 'local',
   matches: isLocalLocation,
-  open: (location) => new LocalStore({ path: pathOf(location) }),
+  open: (location, options) => new LocalStore({ path: pathOf(location), uncompressed: options.uncompressed }),
 };

@@ -24,11 +24,18 @@ export interface LocalStoreOptions {
    * first write.
    */
   path: string;
+  /**
+   * Keep chunks uncompressed, as desync's `uncompressed` store option does: plain bytes in
+   * `<4 hex>/<id>` (no suffix). Default false (zstd frames in `<id>.cacnk`, casync's layout).
+   */
+  uncompressed?: boolean;
 }
 
 /** The suffix of a zstd-compressed chunk file (casync cautil.c ca_compressed_chunk_suffix). */
 const CHUNK_SUFFIX = '.cacnk';
 const CHUNK_FILE = /^([0-9a-f]{64})\.cacnk$/;
+// desync's UncompressedChunkExt is empty: the file is named by the id alone.
+const PLAIN_CHUNK_FILE = /^([0-9a-f]{64})$/;
 const PREFIX_DIR = /^[0-9a-f]{4}$/;
 
 function errnoCode(err: unknown): string | undefined {
@@ -53,10 +60,13 @@ function errnoCode(err: unknown): string | undefined {
 export class LocalStore implements PruneStore, TouchStore, FileStore {
   /** The store directory, as given. */
   readonly path: string;
+  /** Chunks are plain files (no zstd): engines must not read them as frames. */
+  readonly uncompressed: boolean;
 
   constructor(options: LocalStoreOptions) {
     if (options.path === '') throw new InvalidArgument('a local store needs a directory path');
     this.path = options.path;
+    this.uncompressed = options.uncompressed ?? false;
   }
 
   /**
@@ -67,7 +77,7 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
     if (!isChunkId(id)) {
       throw new InvalidArgument(`invalid chunk id '${id}': expected 64 lowercase hex characters`);
     }
-    return join(this.path, id.slice(0, 4), id + CHUNK_SUFFIX);
+    return join(this.path, id.slice(0, 4), this.uncompressed ? id : id + CHUNK_SUFFIX);
   }
 
   /** Reads the chunk file; a missing file (or store directory) rejects with ChunkMissing. */
@@ -84,7 +94,10 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
       if (errnoCode(err) === 'ENOENT') throw new ChunkMissing(id, this.path, { cause: err });
       throw this.failure(`cannot read chunk ${id}`, err);
     }
-    return Chunk.fromCompressed(id, bytes, { source: this.path, expectedSize: options?.expectedSize });
+    const origin = { source: this.path, expectedSize: options?.expectedSize };
+    return this.uncompressed
+      ? Chunk.fromUnverifiedPlain(id, bytes, origin)
+      : Chunk.fromCompressed(id, bytes, origin);
   }
 
   /** Whether the chunk file exists, by stat: nothing is read. */
@@ -103,7 +116,7 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
     if (await this.hasChunk(chunk.id)) return;
     const file = this.chunkPath(chunk.id);
     const dir = join(this.path, chunk.id.slice(0, 4));
-    const data = await chunk.compressedData();
+    const data = this.uncompressed ? await chunk.plainData() : await chunk.compressedData();
     const tmp = tempPathFor(file);
     try {
       await mkdir(dir, { recursive: true });
@@ -145,7 +158,7 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
       const entries = await this.readDir(join(this.path, prefix.name));
       for (const entry of entries) {
         signal?.throwIfAborted();
-        const match = CHUNK_FILE.exec(entry.name);
+        const match = (this.uncompressed ? PLAIN_CHUNK_FILE : CHUNK_FILE).exec(entry.name);
         if (!match || !entry.isFile() || !match[1].startsWith(prefix.name)) continue;
         yield match[1] as ChunkId;
       }

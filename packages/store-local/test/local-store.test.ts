@@ -95,6 +95,22 @@ describeStoreConformance<LocalStore>('LocalStore', {
   },
 });
 
+describeStoreConformance<LocalStore>('LocalStore (uncompressed)', {
+  create: async () => new LocalStore({ path: join(await tempDir(), 'store'), uncompressed: true }),
+  writable: true,
+  cleanup: (store) => rm(dirname(store.path), { recursive: true, force: true }),
+  corrupt: (store, id, bytes) => writeFile(store.chunkPath(id), bytes),
+  addNonChunkEntries: async (store) => {
+    const id = digestChunk(randomBytes(8));
+    const prefix = id.slice(0, 4);
+    await mkdir(join(store.path, prefix), { recursive: true });
+    // Compressed chunk files and temp files are not chunks of an uncompressed store.
+    await writeFile(join(store.path, prefix, `${id}.cacnk`), 'frame');
+    await writeFile(join(store.path, prefix, `.${id}.4242.0123456789ab.tmp`), 'tmp');
+    await writeFile(join(store.path, prefix, id.toUpperCase()), 'upper');
+  },
+});
+
 describe('LocalStore on disk', () => {
   it("stores a chunk in casync's layout: <store>/<first 4 hex>/<id>.cacnk, a zstd frame", async () => {
     const path = await tempDir();

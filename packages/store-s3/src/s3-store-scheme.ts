@@ -24,6 +24,7 @@ function storeOptions(url: string, options: StoreOpenOptions): S3StoreOptions {
   if (options.retries !== undefined) s3.retries = options.retries;
   if (options.timeoutMs !== undefined) s3.timeoutMs = options.timeoutMs;
   if (options.insecure !== undefined) s3.insecure = options.insecure;
+  if (options.uncompressed !== undefined) s3.uncompressed = options.uncompressed;
   const ca = readPem(options.caCert);
   const cert = readPem(options.clientCert);
   const key = readPem(options.clientKey);

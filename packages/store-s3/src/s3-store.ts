@@ -57,9 +57,12 @@ export interface S3StoreOptions {
   /** PEM client certificate and its key, for mutual TLS. */
   clientCert?: string;
   clientKey?: string;
+  /** Chunks are plain bytes in `[prefix/]<4 hex>/<id>` (desync's uncompressed stores). Default false. */
+  uncompressed?: boolean;
 }
 
 const CHUNK_KEY = /^([0-9a-f]{4})\/([0-9a-f]{64})\.cacnk$/;
+const PLAIN_CHUNK_KEY = /^([0-9a-f]{4})\/([0-9a-f]{64})$/;
 /** Indexes far beyond any real one are refused before they fill memory. */
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 const QUIET_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };
@@ -107,6 +110,7 @@ export class S3Store implements PruneStore {
   readonly prefix: string;
   readonly #location: S3Location;
   readonly #client: S3Client;
+  readonly #uncompressed: boolean;
   #closed = false;
 
   constructor(options: S3StoreOptions) {
@@ -114,6 +118,7 @@ export class S3Store implements PruneStore {
     this.#location = location;
     this.bucket = location.bucket;
     this.prefix = location.prefix;
+    this.#uncompressed = options.uncompressed ?? false;
     const concurrency = options.concurrency ?? 10;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidArgument(`${location.display}: concurrency must be a positive integer`);
@@ -163,7 +168,7 @@ export class S3Store implements PruneStore {
     if (!isChunkId(id)) {
       throw new InvalidArgument(`invalid chunk id '${id}': expected 64 lowercase hex characters`);
     }
-    return `${this.prefix}${id.slice(0, 4)}/${id}.cacnk`;
+    return `${this.prefix}${id.slice(0, 4)}/${id}${this.#uncompressed ? '' : '.cacnk'}`;
   }
 
   /**
@@ -191,10 +196,10 @@ export class S3Store implements PruneStore {
         throw this.failure(`cannot read chunk ${id}`, err);
       }
       if (expected !== undefined && bytes.length < expected && attempt < SHORT_BODY_RETRIES) continue;
-      return Chunk.fromCompressed(id, bytes, {
-        source: this.toString(),
-        expectedSize: options?.expectedSize,
-      });
+      const origin = { source: this.toString(), expectedSize: options?.expectedSize };
+      return this.#uncompressed
+        ? Chunk.fromUnverifiedPlain(id, bytes, origin)
+        : Chunk.fromCompressed(id, bytes, origin);
     }
   }
 
@@ -214,7 +219,7 @@ export class S3Store implements PruneStore {
   async storeChunk(chunk: Chunk): Promise<void> {
     if (await this.hasChunk(chunk.id)) return;
     const key = this.chunkKey(chunk.id);
-    const body = await chunk.compressedData();
+    const body = this.#uncompressed ? await chunk.plainData() : await chunk.compressedData();
     try {
       await this.#client.send(
         new PutObjectCommand({
@@ -249,7 +254,9 @@ export class S3Store implements PruneStore {
       }
       for (const object of page.Contents ?? []) {
         signal?.throwIfAborted();
-        const match = CHUNK_KEY.exec(object.Key?.slice(this.prefix.length) ?? '');
+        const match = (this.#uncompressed ? PLAIN_CHUNK_KEY : CHUNK_KEY).exec(
+          object.Key?.slice(this.prefix.length) ?? '',
+        );
         if (!match || !object.Key?.startsWith(this.prefix) || !match[2].startsWith(match[1])) continue;
         yield match[2] as ChunkId;
       }

@@ -104,6 +104,12 @@ describeStoreConformance<S3Store>('S3Store (bucket root)', {
   secrets: [S3RVER_CREDENTIALS.secretAccessKey],
 });
 
+describeStoreConformance<S3Store>('S3Store (uncompressed chunks)', {
+  create: async () => openStore(`s3+${s3.endpoint}/${await s3.createBucket()}`, { uncompressed: true }),
+  writable: true,
+  corrupt: (store, id, bytes) => s3.putObject(store.bucket, store.chunkKey(id), bytes),
+});
+
 let shared: Promise<string> | undefined;
 /** One bucket for the prefix tests, created on first use. */
 function sharedBucket(): Promise<string> {
