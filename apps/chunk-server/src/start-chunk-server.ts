@@ -58,6 +58,8 @@ async function readPem(file: string): Promise<Buffer> {
   }
 }
 
+const LISTEN_BACKLOG = 8192;
+
 function listen(server: http.Server, address: ListenAddress, spec: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -65,7 +67,10 @@ function listen(server: http.Server, address: ListenAddress, spec: string): Prom
       reject(new InvalidArgument(`cannot listen on ${spec}: ${reason}`, { cause: err }));
     };
     server.once('error', onError);
-    server.listen(address.port, address.host, () => {
+    // A deep accept queue: with Node's default of 511, a burst of thousands of clients
+    // overflows it and the dropped ones wait for TCP retries (seconds). The kernel caps it at
+    // net.core.somaxconn.
+    server.listen({ port: address.port, host: address.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve(server.address() as AddressInfo);
     });

@@ -26,6 +26,14 @@ import {
   stopRunningCommands,
 } from './measure.js';
 import { median } from './median.js';
+import {
+  benchNetwork,
+  type LoadTestReport,
+  NETWORKS,
+  type Network,
+  type NetworkWorkloadId,
+  stopServices,
+} from './network.js';
 import { formatSize, parseSize } from './parse-size.js';
 import { type StoreStats, storeStats } from './store-stats.js';
 
@@ -42,6 +50,13 @@ Options:
   --out DIR       where bench-<date>.json/.md and latest.* go           default tools/bench/results
   --tmp DIR       where inputs, stores and outputs go (needs space)     default the OS temp dir
   --keep          keep the temp data and print where it is
+  --network LIST  also run network workloads, comma-separated: ssh, http, load
+                  (ssh: extract over a throwaway sshd; http: extract from desync
+                  chunk-server; load: chunk-server load test)                 default none
+  --network-only  skip the local make/extract rows (the store is still made)
+  --load-clients N   keep-alive clients of the load test                    default 2000
+  --load-burst N     connections opened at once by the load test            default 5000
+  --load-seconds N   how long the keep-alive phase runs                     default 10
   --help          show this text`;
 
 const KINDS = ['mixed', 'zero', 'random'] as const;
@@ -49,12 +64,21 @@ type Kind = (typeof KINDS)[number];
 const TOOLS = ['ours', 'casync'] as const;
 type Tool = (typeof TOOLS)[number];
 const TOOL_LABELS: Record<Tool, string> = { ours: 'desync-ts', casync: 'casync' };
-const WORKLOADS = [
+// `ratioAgainst`: the workload whose casync row our row is compared with, when not its own.
+const WORKLOADS: readonly { id: WorkloadId; label: string; ratioAgainst?: WorkloadId }[] = [
   { id: 'make-new', label: 'make (new chunks)' },
   { id: 'make-present', label: 'make (chunks present)' },
   { id: 'extract', label: 'extract' },
-] as const;
-type WorkloadId = (typeof WORKLOADS)[number]['id'];
+  { id: 'ssh', label: 'extract over ssh, remote casync' },
+  { id: 'ssh-pull', label: 'extract over ssh, remote desync pull' },
+  {
+    id: 'ssh-cmd',
+    label: 'extract over ssh via CASYNC_SSH_PATH, remote desync pull',
+    ratioAgainst: 'ssh-pull',
+  },
+  { id: 'http', label: 'extract over http, desync chunk-server' },
+];
+type WorkloadId = 'make-new' | 'make-present' | 'extract' | NetworkWorkloadId;
 
 // One exit status per error code, so scripts can tell a broken tool from a bad flag.
 const EXIT_CODES: Record<BenchErrorCode, number> = {
@@ -86,6 +110,9 @@ interface Options {
   out: string;
   tmp: string;
   keep: boolean;
+  network: Network[];
+  networkOnly: boolean;
+  load: { clients: number; burst: number; seconds: number };
 }
 
 interface ToolInfo {
@@ -116,6 +143,8 @@ interface KindResult {
   /** Whether our index is byte-identical to casync's; null without both tools. */
   indexMatchesCasync: boolean | null;
   results: WorkloadResult[];
+  /** The chunk-server load test of this kind's store; null unless --network load. */
+  load: LoadTestReport | null;
 }
 
 const ARG_OPTIONS = {
@@ -127,6 +156,11 @@ const ARG_OPTIONS = {
   out: { type: 'string' },
   tmp: { type: 'string' },
   keep: { type: 'boolean', default: false },
+  network: { type: 'string', default: '' },
+  'network-only': { type: 'boolean', default: false },
+  'load-clients': { type: 'string', default: '2000' },
+  'load-burst': { type: 'string', default: '5000' },
+  'load-seconds': { type: 'string', default: '10' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -156,6 +190,9 @@ function parseOptions(argv: string[]): Options | undefined {
     return value;
   };
   const tools = list('tools', values.tools, TOOLS);
+  const network = values.network.trim() === '' ? [] : list('network', values.network, NETWORKS);
+  if (values['network-only'] && network.length === 0)
+    throw new BenchError('USAGE', '--network-only needs --network LIST');
   return {
     sizeBytes,
     kinds: list('kinds', values.kinds, KINDS),
@@ -166,6 +203,14 @@ function parseOptions(argv: string[]): Options | undefined {
     out: values.out ? resolve(values.out) : join(repoRoot(), 'tools/bench/results'),
     tmp: resolve(values.tmp ?? tmpdir()),
     keep: values.keep,
+    // Fixed order: ssh, http, load.
+    network: NETWORKS.filter((item) => network.includes(item)),
+    networkOnly: values['network-only'],
+    load: {
+      clients: integer('load-clients', values['load-clients'], 1),
+      burst: integer('load-burst', values['load-burst'], 0),
+      seconds: integer('load-seconds', values['load-seconds'], 1),
+    },
   };
 }
 
@@ -212,7 +257,7 @@ function commandFor(tool: Tool, info: ToolInfo, step: 'make' | 'extract', paths:
 
 async function checkSpace(options: Options): Promise<void> {
   // Input, plus per tool a store (random data does not shrink) and an extracted copy.
-  const perKind = options.sizeBytes * (1 + 2.1 * options.tools.length);
+  const perKind = options.sizeBytes * (1 + 2.1 * options.tools.length + (options.network.length > 0 ? 1 : 0));
   const needed = options.keep ? perKind * options.kinds.length * options.runs : perKind;
   const fs = await statfs(options.tmp);
   const available = fs.bavail * fs.bsize;
@@ -241,6 +286,7 @@ async function benchKind(
   tools: Partial<Record<Tool, ToolInfo>>,
   method: MeasureMethod,
   workDir: string,
+  notes: string[],
 ): Promise<KindResult> {
   const kindDir = join(workDir, kind);
   await mkdir(kindDir, { recursive: true });
@@ -255,7 +301,9 @@ async function benchKind(
   const measured = new Map<string, Measurement[]>();
   const stores: KindResult['stores'] = {};
   const indexDigests: Partial<Record<Tool, string>> = {};
-  for (let run = 1; run <= options.runs; run++) {
+  // The store the network workloads serve: the last run's of the first tool (ours when it runs).
+  let served: { dir: string; store: string; index: string } | undefined;
+  for (let run = 1; run <= options.runs && !options.networkOnly; run++) {
     for (const tool of options.tools) {
       const info = tools[tool];
       if (!info) continue;
@@ -291,14 +339,60 @@ async function benchKind(
       if (first !== second) log(`warning: ${TOOL_LABELS[tool]} wrote different indexes for the same input`);
       indexDigests[tool] = first;
       stores[tool] = await storeStats(store);
-      if (!options.keep) await rm(dir, { recursive: true, force: true });
+      if (options.network.length > 0 && run === options.runs && served === undefined)
+        served = { dir, store, index };
+      else if (!options.keep) await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const firstTool = options.tools.find((tool) => tools[tool] !== undefined);
+  if (options.networkOnly && firstTool) {
+    // No local rows: make the store once, unmeasured, for the network workloads.
+    const info = tools[firstTool]!;
+    const dir = join(kindDir, 'served');
+    served = { dir, store: join(dir, 'store'), index: join(dir, 'index.caibx') };
+    await mkdir(served.store, { recursive: true });
+    log(`${kind}: making the store for the network workloads with ${TOOL_LABELS[firstTool]}`);
+    await measureCommand(
+      info.command,
+      commandFor(firstTool, info, 'make', [served.store, served.index, input]),
+      {
+        method,
+        label: `${TOOL_LABELS[firstTool]} make`,
+        scratchDir: workDir,
+      },
+    );
+    stores[firstTool] = await storeStats(served.store);
+  }
+  let load: LoadTestReport | null = null;
+  if (served) {
+    log(`${kind}: network workloads (${options.network.join(', ')}) on ${served.store}`);
+    const network = await benchNetwork({
+      networks: options.network,
+      runs: options.runs,
+      store: served.store,
+      index: served.index,
+      inputSha256,
+      ours: options.tools.includes('ours') ? tools.ours : undefined,
+      casync: options.tools.includes('casync') ? tools.casync : undefined,
+      cliBin: cliBinPath(),
+      method,
+      dir: join(kindDir, 'network'),
+      load: options.load,
+      log: (message) => log(`${kind}: ${message}`),
+    });
+    for (const [key, runs] of network.measured) measured.set(key, runs);
+    for (const note of network.notes) if (!notes.includes(note)) notes.push(note);
+    load = network.load;
+    if (!options.keep) {
+      await rm(served.dir, { recursive: true, force: true });
+      await rm(join(kindDir, 'network'), { recursive: true, force: true });
     }
   }
   if (!options.keep) await rm(input, { force: true });
 
   const mib = options.sizeBytes / 2 ** 20;
   const results: WorkloadResult[] = [];
-  for (const { id } of WORKLOADS) {
+  for (const { id, ratioAgainst } of WORKLOADS) {
     for (const tool of options.tools) {
       const runs = measured.get(`${id}/${tool}`);
       if (!runs) continue;
@@ -319,7 +413,7 @@ async function benchKind(
       });
     }
     const ours = results.find((r) => r.workload === id && r.tool === 'ours');
-    const casync = results.find((r) => r.workload === id && r.tool === 'casync');
+    const casync = results.find((r) => r.workload === (ratioAgainst ?? id) && r.tool === 'casync');
     if (ours && casync) ours.ratio = ours.mbPerSecond / casync.mbPerSecond;
   }
   const indexMatchesCasync =
@@ -332,6 +426,7 @@ async function benchKind(
     stores,
     indexMatchesCasync,
     results,
+    load,
   };
 }
 
@@ -372,6 +467,76 @@ function storeTable(kinds: readonly KindResult[]): string {
   );
 }
 
+function loadTable(kinds: readonly KindResult[]): string {
+  const rows: string[][] = [];
+  const fixed = (value: number | null, digits: number) => (value === null ? 'n/a' : value.toFixed(digits));
+  for (const kind of kinds) {
+    for (const phase of kind.load?.phases ?? []) {
+      const failures = Object.entries(phase.errorKinds)
+        .map(([name, count]) => `${name} ×${count}`)
+        .join(', ');
+      rows.push([
+        `${kind.kind} ${formatSize(kind.sizeBytes)}`,
+        phase.phase,
+        String(phase.clients),
+        String(phase.connections),
+        phase.seconds.toFixed(1),
+        String(phase.requests),
+        phase.requestsPerSecond.toFixed(0),
+        phase.mbPerSecond.toFixed(1),
+        fixed(phase.p50Ms, 1),
+        fixed(phase.p99Ms, 1),
+        fixed(phase.maxMs, 1),
+        fixed(phase.connectP99Ms, 1),
+        phase.errors === 0 ? '0' : `${phase.errors} (${failures})`,
+        fixed(phase.serverPeakRssMb, 1),
+        phase.serverPeakFds === null ? 'n/a' : String(phase.serverPeakFds),
+        phase.listenOverflows === null ? 'n/a' : String(phase.listenOverflows),
+      ]);
+    }
+  }
+  return markdownTable(
+    [
+      'data',
+      'phase',
+      'clients',
+      'connections',
+      'wall s',
+      'requests',
+      'req/s',
+      'MB/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'p99 connect ms',
+      'errors',
+      'server RSS MB',
+      'server fds',
+      'listen overflows',
+    ],
+    [false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
+    rows,
+  );
+}
+
+const NETWORK_NOTES = [
+  'Network workloads run on loopback against the store the local workloads made: "extract over ' +
+    'ssh" through a throwaway sshd on 127.0.0.1, "extract over http" from `desync chunk-server`. ' +
+    'desync-ts rows use the built-in ssh2 client unless marked CASYNC_SSH_PATH (OpenSSH, as casync ' +
+    'always does); the remote is casync (`casync pull`) or our `desync pull`. Wall, CPU and RSS are ' +
+    "the client's (CPU includes the ssh child with OpenSSH); the server side is not counted. The " +
+    'CASYNC_SSH_PATH row is compared with casync\'s "remote desync pull" row.',
+  'Load test: a fresh `desync chunk-server` on the same store; the bench process is the client ' +
+    '(node:http, one Agent per 100 clients). Keep-alive phase: N clients, one connection each, GET ' +
+    'random chunks back to back; burst phase: N new connections opened at once, one GET each. ' +
+    'Latency is per request, from the request to the last body byte; "p99 connect" is when the ' +
+    "client's TCP connect completed. Server RSS (VmRSS) and open descriptors (/proc/PID/fd) are " +
+    'sampled every 200 ms; client and server share the same cores. "listen overflows" is the ' +
+    'machine-wide TcpExt ListenOverflows delta over the phase (/proc/net/netstat): connections the ' +
+    'kernel dropped because the accept queue was full; the client has already seen its connect ' +
+    'complete and waits for retransmissions (200 ms doubling), which shows as seconds of latency.',
+];
+
 function markdown(report: {
   date: string;
   machine: MachineInfo;
@@ -395,6 +560,9 @@ function markdown(report: {
     '',
     formatTable(tableRows(report.kinds)),
     '',
+    ...(report.kinds.some((kind) => kind.load)
+      ? ['Chunk-server load test:', '', loadTable(report.kinds), '']
+      : []),
     'Chunk stores after make:',
     '',
     storeTable(report.kinds),
@@ -415,9 +583,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const notes = [...NOTES];
+  const notes = [...NOTES, ...(options.network.length > 0 ? NETWORK_NOTES : [])];
   const tools: Partial<Record<Tool, ToolInfo>> = {};
   if (options.tools.includes('ours')) tools.ours = await findOurs();
+  // The chunk server and the remote `desync pull` are our CLI whichever clients run.
+  else if (options.network.length > 0) await findOurs();
   if (options.tools.includes('casync')) {
     tools.casync = await findCasyncTool();
     if (!tools.casync) {
@@ -447,7 +617,7 @@ async function main(argv: string[]): Promise<void> {
   const onSignal = () => {
     interrupted = true;
     log('interrupted: stopping the running tool and cleaning up');
-    void stopRunningCommands()
+    void Promise.all([stopRunningCommands(), stopServices()])
       .then(() => (options.keep ? undefined : rm(workDir, { recursive: true, force: true, maxRetries: 5 })))
       .finally(() => process.exit(130));
   };
@@ -464,7 +634,8 @@ async function main(argv: string[]): Promise<void> {
         `${options.kinds.join(', ')} (${formatSize(options.sizeBytes)} each, ${options.runs} run(s)) in ${workDir}`,
     );
     const kinds: KindResult[] = [];
-    for (const kind of options.kinds) kinds.push(await benchKind(kind, options, tools, method, workDir));
+    for (const kind of options.kinds)
+      kinds.push(await benchKind(kind, options, tools, method, workDir, notes));
 
     const date = new Date().toISOString();
     const machine = machineInfo();
@@ -482,6 +653,9 @@ async function main(argv: string[]): Promise<void> {
           tools: options.tools,
           runs: options.runs,
           seed: options.seed,
+          network: options.network,
+          networkOnly: options.networkOnly,
+          load: options.network.includes('load') ? options.load : null,
         },
         kinds,
         notes,
@@ -498,6 +672,7 @@ async function main(argv: string[]): Promise<void> {
       writeFile(join(options.out, 'latest.md'), md),
     ]);
     process.stdout.write(`\n${formatTable(tableRows(kinds))}\n`);
+    if (kinds.some((kind) => kind.load)) process.stdout.write(`\n${loadTable(kinds)}\n`);
     for (const kind of kinds) {
       if (kind.indexMatchesCasync === false)
         log(`warning: ${kind.kind}: desync-ts's index differs from casync's`);

@@ -32,6 +32,8 @@ export interface MeasureOptions {
   label: string;
   /** Where GNU time writes its report; a directory the caller owns. */
   scratchDir: string;
+  /** Extra environment variables for the command (added to this process's environment). */
+  env?: Record<string, string>;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -99,7 +101,11 @@ export async function measureCommand(
       : [command, [...args]];
   const start = process.hrtime.bigint();
   // Its own process group, so stopRunningCommands can kill the tool together with GNU time.
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(file, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+  });
   running.add(child);
   let stdout = '';
   let stderr = '';
