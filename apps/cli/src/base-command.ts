@@ -11,11 +11,12 @@ import {
 } from '@desync/core';
 import { httpStoreScheme } from '@desync/store-http';
 import { LocalStore, localStoreScheme } from '@desync/store-local';
-import { s3StoreScheme } from '@desync/store-s3';
-import { sshStoreScheme } from '@desync/store-ssh';
+import { s3StoreScheme } from '@desync/store-s3/scheme';
+import { sshStoreScheme } from '@desync/store-ssh/scheme';
 import { Command, Errors } from '@oclif/core';
 
-// The CLI offers every store adapter it ships; a library user registers only theirs.
+// The CLI offers every store adapter it ships; a library user registers only theirs. The
+// scheme entries are light: an adapter's SDK (AWS, ssh2) loads when a store is opened.
 registerStoreScheme(localStoreScheme);
 registerStoreScheme(httpStoreScheme);
 registerStoreScheme(s3StoreScheme);

@@ -6,7 +6,7 @@ import {
   type StoreOpenOptions,
   type StoreScheme,
 } from '@desync/core';
-import { S3Store, type S3StoreOptions } from './s3-store.js';
+import type { S3StoreOptions } from './s3-store.js';
 
 function readPem(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
@@ -47,6 +47,7 @@ async function readS3File(location: string, options: StoreOpenOptions): Promise<
   if (name === '' || url.pathname.split('/').filter((s) => s !== '').length === 0) {
     throw new InvalidArgument(`'${location}' names no object; use s3+https://host/bucket/[path/]file`);
   }
+  const { S3Store } = await import('./s3-store.js');
   const store = new S3Store(storeOptions(url.href, options));
   try {
     return await store.getFile(name);
@@ -67,6 +68,10 @@ export const s3StoreScheme: StoreScheme & {
 } = {
   name: 's3',
   matches: (location) => /^s3\+https?:\/\//i.test(location),
-  open: (location, options) => new S3Store(storeOptions(location, options)),
+  // The AWS SDK is loaded only when a store is opened (`@desync/store-s3/scheme` is light).
+  open: async (location, options) => {
+    const { S3Store } = await import('./s3-store.js');
+    return new S3Store(storeOptions(location, options));
+  },
   readFile: readS3File,
 };

@@ -12,7 +12,6 @@ import {
 import { spawnCommandPipes } from './command-transport.js';
 import { type PullAnswer, PullSession, type RemotePipes } from './pull-session.js';
 import { parseSshLocation, type SshLocation, shellQuote } from './ssh-location.js';
-import { openSsh2Pipes } from './ssh2-transport.js';
 
 /** Options of SshStore. */
 export interface SshStoreOptions {
@@ -235,13 +234,15 @@ export class SshStore implements Store {
     slot.opening.then(closeWhenIdle, () => this.retiring.delete(slot));
   }
 
-  private connect(): Promise<RemotePipes> {
+  private async connect(): Promise<RemotePipes> {
     if (this.options.transport) return this.options.transport(this.remoteCommand);
     const sshPath = this.options.sshPath ?? process.env.CASYNC_SSH_PATH;
-    if (sshPath) return Promise.resolve(spawnCommandPipes(sshPath, this.location, this.remoteCommand));
+    if (sshPath) return spawnCommandPipes(sshPath, this.location, this.remoteCommand);
     const home = homedir();
     const sshDir = join(home, '.ssh');
     const agent = this.options.agent ?? process.env.SSH_AUTH_SOCK;
+    // ssh2 loads on the first ssh2 connection only (not for CASYNC_SSH_PATH, nor for `pull`).
+    const { openSsh2Pipes } = await import('./ssh2-transport.js');
     return openSsh2Pipes(
       this.name,
       this.location,

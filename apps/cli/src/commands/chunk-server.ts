@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createChunkServer, startChunkServer } from '@desync/chunk-server';
 import { describeSystemError, FileError, InvalidArgument, type WriteStore } from '@desync/core';
 import { openStoreChain, openWriteStore } from '@desync/engine';
 import { Flags } from '@oclif/core';
@@ -84,6 +83,8 @@ export class ChunkServerCommand extends BaseCommand {
     let writeStore: WriteStore | undefined;
     try {
       if (flags.writable) writeStore = await openWriteStore(flags.store[0], open);
+      // hono loads only for this command.
+      const { createChunkServer, startChunkServer } = await import('@desync/chunk-server');
       const app = createChunkServer(store, {
         writable: flags.writable,
         writeStore,

@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { describeSystemError, FileError, InvalidArgument } from '@desync/core';
 import { loadIndex, openStoreChain } from '@desync/engine';
-import { mountIndex } from '@desync/fuse';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { cacheFlag, optionsForLocation, storeFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
@@ -65,6 +64,8 @@ export class MountIndexCommand extends BaseCommand {
       open: storeOpenOptions(flags),
     });
     try {
+      // fuse-native loads only for this command.
+      const { mountIndex } = await import('@desync/fuse');
       const mount = await mountIndex({
         index,
         store,

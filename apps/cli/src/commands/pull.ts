@@ -1,5 +1,4 @@
 import { InvalidArgument, type Store, StoreRouter } from '@desync/core';
-import { servePull } from '@desync/store-ssh';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, openExistingStore } from '../base-command.js';
 
@@ -49,6 +48,7 @@ export class PullCommand extends BaseCommand {
     try {
       for (const location of locations) stores.push(await openExistingStore(location));
       const store = stores.length === 1 ? stores[0] : new StoreRouter(stores);
+      const { servePull } = await import('@desync/store-ssh');
       await servePull(store, process.stdin, process.stdout, {
         peer: 'the pull client on stdin',
         endOutput: false,
