@@ -6,6 +6,7 @@ import {
   isWriteStore,
   type Store,
   type WriteStore,
+  zstdFrameLength,
 } from '@desync/core';
 import { type Context, Hono } from 'hono';
 import { parseChunkPath } from './chunk-path.js';
@@ -142,12 +143,15 @@ async function putChunk(c: Context, target: WriteStore, id: ChunkId, limit: numb
   if (declared > limit) throw new UploadTooLarge(limit);
   const frame = await readBoundedBody(c.req.raw.body, limit);
   const chunk = Chunk.fromCompressed(id, frame, { source: 'upload' });
+  let plain: Uint8Array;
   try {
-    await chunk.plainData();
+    plain = await chunk.plainData();
   } catch (err) {
     if (err instanceof ChunkInvalid) throw new UploadRejected(err.reason, { cause: err });
     throw err;
   }
-  await target.storeChunk(chunk);
+  // casync reads a chunk file only when it is exactly one zstd frame: an upload of several
+  // frames (or with trailing bytes) is stored re-encoded as one.
+  await target.storeChunk(zstdFrameLength(frame) === frame.length ? chunk : Chunk.fromPlain(plain, id));
   return c.text('stored', 200);
 }

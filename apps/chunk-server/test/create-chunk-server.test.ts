@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Chunk, type ChunkId, loadCodec, type Store, StoreError } from '@desync/core';
+import { Chunk, type ChunkId, loadCodec, type Store, StoreError, zstdFrameLength } from '@desync/core';
 import { LocalStore } from '@desync/store-local';
 import { makeTempDir, removeTempDir } from '@desync/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -167,6 +167,22 @@ describe('writable', () => {
     expect(Buffer.from(await back.plainData()).toString()).toBe('uploaded chunk');
     // Idempotent: the same upload again is fine.
     expect((await put(app, id, await frameOf(plain))).status).toBe(200);
+  });
+
+  it('never stores an upload of two frames as it came (casync reads one frame only)', async () => {
+    const app = createChunkServer(store, { writable: true });
+    const plain = text('split across two frames');
+    const id = Chunk.fromPlain(plain).id;
+    const first = await frameOf(plain.subarray(0, 5));
+    const twoFrames = Buffer.concat([first, await frameOf(plain.subarray(5))]);
+    const status = (await put(app, id, twoFrames)).status;
+    expect([200, 400]).toContain(status);
+    if (status === 200) {
+      const stored = await readFile(store.chunkPath(id));
+      expect(zstdFrameLength(stored)).toBe(stored.length);
+    } else {
+      expect(await store.hasChunk(id)).toBe(false);
+    }
   });
 
   it('writes into writeStore when one is given', async () => {

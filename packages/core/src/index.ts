@@ -28,4 +28,4 @@ export { StoreRouter } from './store-router.js';
 export { tempPathFor } from './temp-path.js';
 export type { ZstdCodec } from './zstd-codec.js';
 export { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from './zstd-codec.js';
-export { isZstdFrame, zstdFrameContentSize } from './zstd-frame.js';
+export { isZstdFrame, zstdFrameContentSize, zstdFrameLength } from './zstd-frame.js';

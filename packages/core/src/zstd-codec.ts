@@ -37,6 +37,11 @@ function copyInto(codec: Pick<ZstdCodec, 'decompress'>): ZstdCodec['decompressIn
   };
 }
 
+/** ZSTD_COMPRESSBOUND: the largest frame zstd writes for `size` input bytes. */
+function zstdCompressBound(size: number): number {
+  return size + (size >>> 8) + (size < 128 * 1024 ? (128 * 1024 - size) >>> 11 : 0);
+}
+
 /** The compression level casync and desync use by default. */
 const LEVEL = 3;
 
@@ -52,7 +57,11 @@ function nodeZlibCodec(): ZstdCodec | undefined {
   const params = { [z.constants.ZSTD_c_compressionLevel]: LEVEL };
   const codec = {
     name: 'node-zlib',
-    compress: (data: Uint8Array) => z.zstdCompressSync(data, { params }),
+    // Node's zstd stream ends a frame, then starts a second, empty one when the output fills
+    // its buffer (chunkSize, 16 KiB) exactly; casync refuses such two-frame chunk files. An
+    // output buffer larger than zstd's worst case keeps every chunk one frame.
+    compress: (data: Uint8Array) =>
+      z.zstdCompressSync(data, { params, chunkSize: zstdCompressBound(data.length) + 64 }),
     decompress: (frame: Uint8Array, maxSize: number) => {
       checkDeclaredSize(frame, maxSize);
       return z.zstdDecompressSync(frame, { maxOutputLength: Math.max(1, maxSize) });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { rawZstdFrame } from '../src/testing/index.js';
 import { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from '../src/zstd-codec.js';
-import { isZstdFrame } from '../src/zstd-frame.js';
+import { isZstdFrame, zstdFrameLength } from '../src/zstd-frame.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -61,6 +61,20 @@ describe.each(codecs.map((codec) => [codec.name, codec] as const))('codec %s', (
     const out = new Uint8Array(data.length + 1);
     expect(codec.decompressInto(frame, out)).toBe(data.length);
     expect(same(out.subarray(0, data.length), data)).toBe(true);
+  });
+
+  // casync refuses a chunk file holding more than one frame (EBADMSG). Node's zlib zstd
+  // once wrote a second, empty frame when its output filled a 16 KiB buffer exactly: random
+  // data of every size around such boundaries must still give exactly one frame.
+  it('writes exactly one frame, whatever the size (16 KiB and 64 KiB output boundaries)', () => {
+    for (const base of [16 * KiB, 32 * KiB, 64 * KiB]) {
+      for (let size = base - 24; size <= base + 8; size++) {
+        const data = randomBytes(size);
+        for (const frame of [codec.compress(data), codec.compressTransient(data)]) {
+          expect(zstdFrameLength(frame), `${size} bytes`).toBe(frame.length);
+        }
+      }
+    }
   });
 
   it('decompresses into a buffer a frame without a declared size', () => {

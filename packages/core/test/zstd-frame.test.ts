@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rawZstdFrame } from '../src/testing/index.js';
 import { loadCodec } from '../src/zstd-codec.js';
-import { isZstdFrame, zstdFrameContentSize } from '../src/zstd-frame.js';
+import { isZstdFrame, zstdFrameContentSize, zstdFrameLength } from '../src/zstd-frame.js';
 
 const MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
@@ -78,5 +78,24 @@ describe('isZstdFrame', () => {
   it('rejects other bytes and short input', () => {
     expect(isZstdFrame(new Uint8Array([0x28, 0xb5, 0x2f]))).toBe(false);
     expect(isZstdFrame(new Uint8Array([0x1f, 0x8b, 0x08, 0x00]))).toBe(false);
+  });
+});
+
+describe('zstdFrameLength', () => {
+  it('is the length of one whole frame, and undefined for cut or foreign bytes', async () => {
+    const { loadCodec } = await import('../src/zstd-codec.js');
+    const codec = await loadCodec();
+    for (const data of [
+      new Uint8Array(0),
+      new Uint8Array(100_000),
+      Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 251),
+    ]) {
+      const frame = codec.compress(data);
+      expect(zstdFrameLength(frame)).toBe(frame.length);
+      const two = Buffer.concat([frame, frame]);
+      expect(zstdFrameLength(two)).toBe(frame.length);
+      expect(zstdFrameLength(frame.subarray(0, frame.length - 1))).toBeUndefined();
+    }
+    expect(zstdFrameLength(new Uint8Array([1, 2, 3, 4, 5, 6]))).toBeUndefined();
   });
 });

@@ -108,7 +108,11 @@ function describeTransportError(err: unknown): string {
   // OpenSSL errors carry a multi-line message with source locations and a short `reason`.
   const { reason, message } = (err ?? {}) as { reason?: unknown; message?: unknown };
   const text = typeof reason === 'string' ? reason : typeof message === 'string' ? message : String(err);
-  const what = text.replace(/\s+/g, ' ').trim();
+  // Node 24 appends advice about --use-system-ca to certificate errors; ours follows instead.
+  const what = text
+    .replace(/; if the root CA is installed locally.*$/s, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (UNTRUSTED_CERT_CODES.has(code)) {
     return `the server's TLS certificate is not trusted (${what}); pass its CA with --ca-cert, or -t to trust any certificate`;
   }
