@@ -4,7 +4,15 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChunkId } from '@desync/core';
 import { encodeMessage, ProtocolFeature, readMessages } from '@desync/store-ssh';
-import { cliBinPath, makeTempDir, removeTempDir, runCasync } from '@desync/testkit';
+import {
+  cliBinPath,
+  makeTempDir,
+  removeTempDir,
+  runCasync,
+  sshPeers,
+  startSshd,
+  type TestSshd,
+} from '@desync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   casyncPeer,
@@ -15,7 +23,6 @@ import {
   runDesync,
   storeIds,
 } from './helpers.js';
-import { sshPeers, startSshd, type TestSshd } from './pull-sshd.js';
 
 const { casync, missingInCi } = casyncPeer();
 const peers = sshPeers();

@@ -2,10 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ChunkId, ChunkMissing, isChunkId, StoreError } from '@desync/core';
-import { findCasync, makeTempDir, removeTempDir, requirePeer, runCasync } from '@desync/testkit';
+import {
+  findCasync,
+  makeTempDir,
+  removeTempDir,
+  requirePeer,
+  runCasync,
+  sshPeers,
+  startSshd,
+  type TestSshd,
+} from '@desync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshStore, type SshStoreOptions } from '../src/ssh-store.js';
-import { sshPeers, startSshd, type TestSshd } from './sshd.js';
 
 const peers = sshPeers();
 const casync = requirePeer('casync', findCasync());

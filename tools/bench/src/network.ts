@@ -309,7 +309,7 @@ export async function benchNetwork(context: NetworkContext): Promise<NetworkResu
       notes.push(note);
     } else {
       context.log('network: starting sshd on 127.0.0.1');
-      const sshd = await startSshd(programs, context.dir);
+      const sshd = await startSshd(programs);
       services.add(sshd);
       try {
         await runSteps(context, await sshSteps(context, sshd), measured);

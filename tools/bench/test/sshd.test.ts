@@ -1,7 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { findSshPrograms, startSshd } from '../src/sshd.js';
@@ -12,8 +9,7 @@ const programs = findSshPrograms();
 describe.skipIf('missing' in programs)('startSshd', () => {
   it('lets the wrapper scripts log in to a throwaway sshd on 127.0.0.1', async () => {
     if ('missing' in programs) return;
-    const parent = await mkdtemp(join(tmpdir(), 'bench-sshd-test-'));
-    const sshd = await startSshd(programs, parent);
+    const sshd = await startSshd(programs);
     try {
       const withPort = await run(sshd.sshWithPort, ['127.0.0.1', 'echo with-port']);
       expect(withPort.stdout.trim()).toBe('with-port');
@@ -21,7 +17,6 @@ describe.skipIf('missing' in programs)('startSshd', () => {
       expect(plain.stdout.trim()).toBe('plain');
     } finally {
       await sshd.stop();
-      await rm(parent, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 export type { CasyncOutput, RunCasyncOptions } from './casync.js';
 export { findCasync, runCasync } from './casync.js';
+export { freePort, stopChild, waitForPort } from './child-ports.js';
 export { CasyncFailed, CliMissing, PeerMissing, TestkitError } from './errors.js';
 export { findExecutable, isExecutable } from './find-executable.js';
 export { hashFile } from './hash-file.js';
@@ -9,5 +10,7 @@ export { generateRandom, randomBytes, writeRandomFile } from './random-data.js';
 export { requirePeer } from './require-peer.js';
 export type { CliResult, RunCliOptions } from './run-cli.js';
 export { cliBinPath, repoRoot, runCli } from './run-cli.js';
+export type { SshPrograms, TestSshd } from './sshd.js';
+export { findSshPrograms, sshPeers, startSshd } from './sshd.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp-dir.js';
 export { generateZeros, writeZeroFile } from './zero-data.js';

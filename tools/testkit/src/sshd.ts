@@ -1,17 +1,42 @@
-// A copy of packages/store-ssh/test/sshd.ts (tests do not import across packages); keep both in step.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findExecutable, makeTempDir, removeTempDir, requirePeer } from '@desync/testkit';
+import { freePort, stopChild, waitForPort } from './child-ports.js';
+import { findExecutable, isExecutable } from './find-executable.js';
+import { requirePeer } from './require-peer.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
-/** The OpenSSH binaries the SSH tests need, or undefined (outside CI) when one is missing. */
-export function sshPeers(): { sshd: string; ssh: string; sshKeygen: string } | undefined {
-  const sshd = requirePeer('sshd', findExecutable('sshd') ?? '/usr/sbin/sshd');
+/** The OpenSSH programs an sshd harness needs. */
+export interface SshPrograms {
+  sshd: string;
+  ssh: string;
+  sshKeygen: string;
+}
+
+function findSshd(): string | undefined {
+  return findExecutable('sshd') ?? ['/usr/sbin/sshd', '/usr/local/sbin/sshd'].find((p) => isExecutable(p));
+}
+
+/** sshd, ssh and ssh-keygen, or the names of those missing (for tools that report, not fail). */
+export function findSshPrograms(): SshPrograms | { missing: string[] } {
+  const found = { sshd: findSshd(), ssh: findExecutable('ssh'), 'ssh-keygen': findExecutable('ssh-keygen') };
+  const missing = Object.entries(found)
+    .filter(([, path]) => path === undefined)
+    .map(([name]) => name);
+  if (!found.sshd || !found.ssh || !found['ssh-keygen']) return { missing };
+  return { sshd: found.sshd, ssh: found.ssh, sshKeygen: found['ssh-keygen'] };
+}
+
+/**
+ * The OpenSSH programs the SSH tests need, or undefined (outside CI) when one is missing;
+ * with CI=true a missing one throws (requirePeer).
+ */
+export function sshPeers(): SshPrograms | undefined {
+  const sshd = requirePeer('sshd', findSshd());
   const ssh = requirePeer('ssh', findExecutable('ssh'));
   const sshKeygen = requirePeer('ssh-keygen', findExecutable('ssh-keygen'));
   return sshd && ssh && sshKeygen ? { sshd, ssh, sshKeygen } : undefined;
@@ -39,37 +64,8 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}: ${log()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`sshd did not listen on ${port}: ${log()}`);
-}
-
 /** Starts sshd as the current user (root in CI) with keys made by ssh-keygen in a temp dir. */
-export async function startSshd(peers: { sshd: string; ssh: string; sshKeygen: string }): Promise<TestSshd> {
+export async function startSshd(peers: SshPrograms): Promise<TestSshd> {
   const dir = await makeTempDir('desync-sshd-');
   const hostKey = join(dir, 'host_ed25519');
   const userKey = join(dir, 'user_ed25519');
@@ -113,7 +109,13 @@ export async function startSshd(peers: { sshd: string; ssh: string; sshKeygen: s
   child.stderr?.on('data', (piece: Buffer) => {
     log = (log + piece.toString()).slice(-4000);
   });
-  await waitForPort(port, child, () => log);
+  try {
+    await waitForPort(port, child, 'sshd', () => log);
+  } catch (err) {
+    await stopChild(child);
+    await removeTempDir(dir);
+    throw err;
+  }
   const user = userInfo().username;
   return {
     port,
@@ -140,10 +142,7 @@ export async function startSshd(peers: { sshd: string; ssh: string; sshKeygen: s
       return file;
     },
     stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) =>
-        child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve),
-      );
+      await stopChild(child);
       await removeTempDir(dir);
     },
   };
