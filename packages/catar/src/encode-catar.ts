@@ -9,25 +9,24 @@ import {
   readSync,
 } from 'node:fs';
 import { Aborted, describeSystemError, FileError, InvalidArgument } from '@desync/core';
-import { type ExcludeRules, ExcludeSyntaxError, parseExcludeFile, testExclude } from './exclude-rules.js';
 import {
-  CA_FORMAT_DEVICE,
-  CA_FORMAT_ENTRY,
-  CA_FORMAT_ENTRY_SIZE,
-  CA_FORMAT_FILENAME,
-  CA_FORMAT_GOODBYE,
-  CA_FORMAT_GOODBYE_HASH_KEY,
-  CA_FORMAT_GOODBYE_ITEM_SIZE,
-  CA_FORMAT_GOODBYE_TAIL_MARKER,
-  CA_FORMAT_HEADER_SIZE,
-  CA_FORMAT_PAYLOAD,
-  CA_FORMAT_SYMLINK,
-  CA_FORMAT_XATTR,
-  CatarFeatureFlags as F,
-} from './format.js';
-import { layoutGoodbyeTable } from './goodbye-table.js';
+  type EntryTail,
+  entryObjects,
+  filenameObject,
+  type GoodbyeChild,
+  goodbyeChild,
+  goodbyeObject,
+  isStoredType,
+  normalizeFlags,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  timeGranularity,
+} from './catar-objects.js';
+import { type ExcludeRules, ExcludeSyntaxError, parseExcludeFile, testExclude } from './exclude-rules.js';
+import { CatarFeatureFlags as F } from './format.js';
 import { loadNodeAttributes, type NodeAttributes, readXattrs, type Xattr } from './node-attributes.js';
-import { siphash24 } from './siphash24.js';
 
 /** Options of encodeCatar and writeCatar. */
 export interface EncodeCatarOptions {
@@ -49,32 +48,7 @@ export interface EncodeCatarOptions {
   onWarning?: (message: string) => void;
 }
 
-// Bits this encoder writes byte for byte as casync does. USER_NAMES, chattr and FAT flags,
-// ACLs, SELinux, fcaps, subvolumes, quota project ids and submount exclusion need data
-// Node cannot read or were not verified yet.
-const SUPPORTED =
-  F.WITH_16BIT_UIDS |
-  F.WITH_32BIT_UIDS |
-  F.WITH_SEC_TIME |
-  F.WITH_USEC_TIME |
-  F.WITH_NSEC_TIME |
-  F.WITH_2SEC_TIME |
-  F.WITH_READ_ONLY |
-  F.WITH_PERMISSIONS |
-  F.WITH_SYMLINKS |
-  F.WITH_DEVICE_NODES |
-  F.WITH_FIFOS |
-  F.WITH_SOCKETS |
-  F.WITH_XATTRS |
-  F.SHA512_256 |
-  F.EXCLUDE_NODUMP |
-  F.EXCLUDE_FILE;
-
-const S_IFMT = 0o170000n;
-const S_IFDIR = 0o040000n;
-const S_IFLNK = 0o120000n;
 const DEFAULT_BLOCK_SIZE = 64 * 1024;
-const S_IFREG = 0o100000n;
 const SLASH = Buffer.from('/');
 // casync's per-directory exclusion list (EXCLUDE_FILE), read where it sits.
 const EXCLUDE_FILE_NAME = '.caexclude';
@@ -105,7 +79,7 @@ interface Context {
  * @throws Aborted when `signal` aborts.
  */
 export async function* encodeCatar(rootDir: string, options: EncodeCatarOptions): AsyncGenerator<Uint8Array> {
-  const flags = normalizeFlags(options.featureFlags);
+  const flags = normalizeFlags(options.featureFlags, 'the catar encoder');
   const warned = new Set<string>();
   const ctx: Context = {
     flags,
@@ -135,36 +109,6 @@ export async function* encodeCatar(rootDir: string, options: EncodeCatarOptions)
   yield* encodeNode(root, st, ctx, []);
 }
 
-// casync cafeature.c ca_feature_flags_normalize: redundant bits are dropped, not refused.
-function normalizeFlags(input: bigint): bigint {
-  if (input < 0n || input > 0xffffffffffffffffn) {
-    throw new InvalidArgument(`featureFlags must be an unsigned 64-bit value, got ${input}`);
-  }
-  const unsupported = input & ~SUPPORTED;
-  if (unsupported !== 0n) {
-    throw new InvalidArgument(
-      `featureFlags 0x${unsupported.toString(16)} are not supported by the catar encoder yet; ` +
-        'drop them (see @desync/catar README)',
-    );
-  }
-  let f = input;
-  if (f & F.WITH_32BIT_UIDS) f &= ~F.WITH_16BIT_UIDS;
-  if (f & F.WITH_NSEC_TIME) f &= ~(F.WITH_USEC_TIME | F.WITH_SEC_TIME | F.WITH_2SEC_TIME);
-  if (f & F.WITH_USEC_TIME) f &= ~(F.WITH_SEC_TIME | F.WITH_2SEC_TIME);
-  if (f & F.WITH_SEC_TIME) f &= ~F.WITH_2SEC_TIME;
-  if (f & F.WITH_PERMISSIONS) f &= ~F.WITH_READ_ONLY;
-  return f;
-}
-
-// casync cafeature.c ca_feature_flags_time_granularity_nsec; without a time flag mtime is 0.
-function timeGranularity(f: bigint): bigint {
-  if (f & F.WITH_NSEC_TIME) return 1n;
-  if (f & F.WITH_USEC_TIME) return 1000n;
-  if (f & F.WITH_SEC_TIME) return 1_000_000_000n;
-  if (f & F.WITH_2SEC_TIME) return 2_000_000_000n;
-  return 0n;
-}
-
 function checkAbort(ctx: Context): void {
   if (ctx.signal?.aborted) throw new Aborted({ cause: ctx.signal.reason });
 }
@@ -179,46 +123,6 @@ async function statPath(path: Buffer): Promise<BigIntStats> {
   } catch (err) {
     throw fail(path, err);
   }
-}
-
-function header(buf: Buffer, at: number, size: number, type: bigint): void {
-  buf.writeBigUInt64LE(BigInt(size), at);
-  buf.writeBigUInt64LE(type, at + 8);
-}
-
-// Whether casync stores a node of this type under the flags; others are left out of the
-// listing (caencoder.c refuses them with EPROTONOSUPPORT, the walk skips them).
-function isStored(mode: bigint, f: bigint): boolean {
-  switch (mode & S_IFMT) {
-    case 0o040000n:
-    case 0o100000n:
-      return true;
-    case S_IFLNK:
-      return (f & F.WITH_SYMLINKS) !== 0n;
-    case 0o020000n:
-    case 0o060000n:
-      return (f & F.WITH_DEVICE_NODES) !== 0n;
-    case 0o010000n:
-      return (f & F.WITH_FIFOS) !== 0n;
-    case 0o140000n:
-      return (f & F.WITH_SOCKETS) !== 0n;
-    default:
-      return false;
-  }
-}
-
-// caencoder.c ca_encoder_fixup_mode: symlinks are always 0777; without permissions only the
-// type survives, with read-only a writable bit picks 0777/0666, none 0555/0444.
-function fixupMode(mode: bigint, f: bigint): bigint {
-  const type = mode & S_IFMT;
-  const isDir = type === S_IFDIR;
-  if (type === S_IFLNK) return S_IFLNK | 0o777n;
-  if (f & F.WITH_PERMISSIONS) return mode & (S_IFMT | 0o7777n);
-  if (f & F.WITH_READ_ONLY) {
-    const writable = (mode & 0o222n) !== 0n;
-    return type | (writable ? (isDir ? 0o777n : 0o666n) : isDir ? 0o555n : 0o444n);
-  }
-  return type | (isDir ? 0o777n : 0o666n);
 }
 
 // glibc gnu_dev_major/gnu_dev_minor: casync stores major(st_rdev) and minor(st_rdev).
@@ -257,53 +161,20 @@ async function* encodeNode(
   const mtime = ctx.granularity === 0n ? 0n : (st.mtimeNs / ctx.granularity) * ctx.granularity;
 
   // caformat.h: ENTRY is followed by the node's PAYLOAD header, SYMLINK or DEVICE object.
-  let tail: Buffer;
-  if (type === 0o100000n) {
-    tail = Buffer.alloc(CA_FORMAT_HEADER_SIZE);
-    header(tail, 0, CA_FORMAT_HEADER_SIZE + Number(st.size), CA_FORMAT_PAYLOAD);
+  let tail: EntryTail = { kind: 'none' };
+  if (type === S_IFREG) {
+    tail = { kind: 'payload', size: Number(st.size) };
   } else if (type === S_IFLNK) {
-    let target: Buffer;
     try {
-      target = readlinkSync(path, { encoding: 'buffer' });
+      tail = { kind: 'symlink', target: readlinkSync(path, { encoding: 'buffer' }) };
     } catch (err) {
       throw fail(path, err);
     }
-    const size = CA_FORMAT_HEADER_SIZE + target.length + 1;
-    tail = Buffer.alloc(size);
-    header(tail, 0, size, CA_FORMAT_SYMLINK);
-    target.copy(tail, CA_FORMAT_HEADER_SIZE);
   } else if (type === 0o020000n || type === 0o060000n) {
-    tail = Buffer.alloc(CA_FORMAT_HEADER_SIZE + 16);
-    header(tail, 0, tail.length, CA_FORMAT_DEVICE);
-    tail.writeBigUInt64LE(devMajor(st.rdev), 16);
-    tail.writeBigUInt64LE(devMinor(st.rdev), 24);
-  } else {
-    tail = Buffer.alloc(0);
+    tail = { kind: 'device', major: devMajor(st.rdev), minor: devMinor(st.rdev) };
   }
-
-  // caformat.h: XATTR records sit between the ENTRY and the PAYLOAD/SYMLINK/DEVICE object.
   const xattrs = nodeXattrs(path, type, ctx);
-  const xattrBytes = xattrs.reduce(
-    (n, x) => n + CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length,
-    0,
-  );
-  const entry = Buffer.alloc(CA_FORMAT_ENTRY_SIZE + xattrBytes + tail.length);
-  header(entry, 0, CA_FORMAT_ENTRY_SIZE, CA_FORMAT_ENTRY);
-  entry.writeBigUInt64LE(f, 16);
-  entry.writeBigUInt64LE(fixupMode(st.mode, f), 24);
-  entry.writeBigUInt64LE(0n, 32); // chattr/FAT flags: none of those features is supported
-  entry.writeBigUInt64LE(uid, 40);
-  entry.writeBigUInt64LE(gid, 48);
-  entry.writeBigUInt64LE(mtime, 56);
-  let at = CA_FORMAT_ENTRY_SIZE;
-  for (const x of xattrs) {
-    const size = CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length;
-    header(entry, at, size, CA_FORMAT_XATTR);
-    x.name.copy(entry, at + CA_FORMAT_HEADER_SIZE);
-    x.value.copy(entry, at + CA_FORMAT_HEADER_SIZE + x.name.length + 1);
-    at += size;
-  }
-  tail.copy(entry, at);
+  const entry = entryObjects({ flags: f, mode: st.mode, uid, gid, mtime, xattrs, tail });
   ctx.offset += entry.length;
   yield entry;
 
@@ -402,12 +273,6 @@ async function* encodePayload(path: Buffer, size: bigint, ctx: Context): AsyncGe
   }
 }
 
-interface NameItem {
-  start: number;
-  end: number;
-  hash: bigint;
-}
-
 async function* encodeDirectory(
   path: Buffer,
   entryStart: number,
@@ -424,12 +289,12 @@ async function* encodeDirectory(
   names.sort(Buffer.compare);
   const rules = directoryExcludes(path, names, inherited, ctx);
 
-  const items: NameItem[] = [];
+  const items: GoodbyeChild[] = [];
   for (const name of names) {
     checkAbort(ctx);
     const child = Buffer.concat([path, SLASH, name]);
     const st = await statPath(child);
-    if (!isStored(st.mode, ctx.flags)) continue;
+    if (!isStoredType(st.mode & S_IFMT, ctx.flags)) continue;
     let inner: ExcludeRules = [];
     if (rules.length > 0) {
       const verdict = testExclude(rules, name.toString('latin1'), (st.mode & S_IFMT) === S_IFDIR);
@@ -439,34 +304,14 @@ async function* encodeDirectory(
     if (isNoDump(child, st.mode, ctx)) continue;
 
     const start = ctx.offset;
-    const size = CA_FORMAT_HEADER_SIZE + name.length + 1;
-    const filename = Buffer.alloc(size);
-    header(filename, 0, size, CA_FORMAT_FILENAME);
-    name.copy(filename, CA_FORMAT_HEADER_SIZE);
-    ctx.offset += size;
+    const filename = filenameObject(name);
+    ctx.offset += filename.length;
     yield filename;
     yield* encodeNode(child, st, ctx, inner);
-    items.push({ start, end: ctx.offset, hash: siphash24(name, CA_FORMAT_GOODBYE_HASH_KEY) });
+    items.push(goodbyeChild(name, start, ctx.offset));
   }
 
-  // caencoder.c ca_encoder_get_goodbye_data: items sorted by (hash, start), laid out as a BST
-  // (camakebst.c), then a tail {goodbye offset from the ENTRY, goodbye size, marker}.
-  items.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.start - b.start));
-  const table = layoutGoodbyeTable(items);
-  const goodbyeStart = ctx.offset;
-  const size = CA_FORMAT_HEADER_SIZE + CA_FORMAT_GOODBYE_ITEM_SIZE * (table.length + 1);
-  const goodbye = Buffer.alloc(size);
-  header(goodbye, 0, size, CA_FORMAT_GOODBYE);
-  let at = CA_FORMAT_HEADER_SIZE;
-  for (const item of table) {
-    goodbye.writeBigUInt64LE(BigInt(goodbyeStart - item.start), at);
-    goodbye.writeBigUInt64LE(BigInt(item.end - item.start), at + 8);
-    goodbye.writeBigUInt64LE(item.hash, at + 16);
-    at += CA_FORMAT_GOODBYE_ITEM_SIZE;
-  }
-  goodbye.writeBigUInt64LE(BigInt(goodbyeStart - entryStart), at);
-  goodbye.writeBigUInt64LE(BigInt(size), at + 8);
-  goodbye.writeBigUInt64LE(CA_FORMAT_GOODBYE_TAIL_MARKER, at + 16);
-  ctx.offset += size;
+  const goodbye = goodbyeObject(items, ctx.offset, entryStart);
+  ctx.offset += goodbye.length;
   yield goodbye;
 }

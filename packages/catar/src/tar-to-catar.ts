@@ -3,26 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aborted, DesyncError, describeSystemError, FileError, InvalidArgument } from '@desync/core';
 import { type Header as TarHeader, extract as tarExtract } from 'tar-stream';
+import {
+  type EntryTail,
+  entryObjects,
+  filenameObject,
+  type GoodbyeChild,
+  goodbyeChild,
+  goodbyeObject,
+  isStoredType,
+  normalizeFlags,
+  timeGranularity,
+} from './catar-objects.js';
 import { drained } from './drained.js';
 import { type ExcludeRules, ExcludeSyntaxError, parseExcludeFile, testExclude } from './exclude-rules.js';
-import {
-  CA_FORMAT_DEVICE,
-  CA_FORMAT_ENTRY,
-  CA_FORMAT_ENTRY_SIZE,
-  CA_FORMAT_FILENAME,
-  CA_FORMAT_GOODBYE,
-  CA_FORMAT_GOODBYE_HASH_KEY,
-  CA_FORMAT_GOODBYE_ITEM_SIZE,
-  CA_FORMAT_GOODBYE_TAIL_MARKER,
-  CA_FORMAT_HEADER_SIZE,
-  CA_FORMAT_PAYLOAD,
-  CA_FORMAT_SYMLINK,
-  CA_FORMAT_XATTR,
-  CatarFeatureFlags as F,
-} from './format.js';
-import { layoutGoodbyeTable } from './goodbye-table.js';
+import { CatarFeatureFlags as F } from './format.js';
 import { isStoredXattrName } from './node-attributes.js';
-import { siphash24 } from './siphash24.js';
 import { TarFormatError } from './tar-format-error.js';
 
 /** Options of tarToCatar. */
@@ -54,25 +49,6 @@ export interface TarToCatarOptions {
   /** Called once per kind of tar data that is not converted (e.g. binary SCHILY.xattr values). */
   onWarning?: (message: string) => void;
 }
-
-// The bits encodeCatar writes.
-const SUPPORTED =
-  F.WITH_16BIT_UIDS |
-  F.WITH_32BIT_UIDS |
-  F.WITH_SEC_TIME |
-  F.WITH_USEC_TIME |
-  F.WITH_NSEC_TIME |
-  F.WITH_2SEC_TIME |
-  F.WITH_READ_ONLY |
-  F.WITH_PERMISSIONS |
-  F.WITH_SYMLINKS |
-  F.WITH_DEVICE_NODES |
-  F.WITH_FIFOS |
-  F.WITH_SOCKETS |
-  F.WITH_XATTRS |
-  F.SHA512_256 |
-  F.EXCLUDE_NODUMP |
-  F.EXCLUDE_FILE;
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -142,7 +118,7 @@ export async function* tarToCatar(
   source: AsyncIterable<Uint8Array>,
   options: TarToCatarOptions,
 ): AsyncGenerator<Uint8Array> {
-  const flags = normalizeFlags(options.featureFlags);
+  const flags = normalizeFlags(options.featureFlags, 'the tar converter');
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   if (!Number.isInteger(blockSize) || blockSize < 1) {
     throw new InvalidArgument(`blockSize must be a positive integer, got ${blockSize}`);
@@ -530,69 +506,6 @@ interface EmitContext {
   offset: number;
 }
 
-// casync cafeature.c ca_feature_flags_normalize, as encodeCatar applies it.
-function normalizeFlags(input: bigint): bigint {
-  if (input < 0n || input > 0xffffffffffffffffn) {
-    throw new InvalidArgument(`featureFlags must be an unsigned 64-bit value, got ${input}`);
-  }
-  const unsupported = input & ~SUPPORTED;
-  if (unsupported !== 0n) {
-    throw new InvalidArgument(
-      `featureFlags 0x${unsupported.toString(16)} are not supported by the tar converter; ` +
-        'drop them (see @desync/catar README)',
-    );
-  }
-  let f = input;
-  if (f & F.WITH_32BIT_UIDS) f &= ~F.WITH_16BIT_UIDS;
-  if (f & F.WITH_NSEC_TIME) f &= ~(F.WITH_USEC_TIME | F.WITH_SEC_TIME | F.WITH_2SEC_TIME);
-  if (f & F.WITH_USEC_TIME) f &= ~(F.WITH_SEC_TIME | F.WITH_2SEC_TIME);
-  if (f & F.WITH_SEC_TIME) f &= ~F.WITH_2SEC_TIME;
-  if (f & F.WITH_PERMISSIONS) f &= ~F.WITH_READ_ONLY;
-  return f;
-}
-
-function timeGranularity(f: bigint): bigint {
-  if (f & F.WITH_NSEC_TIME) return 1n;
-  if (f & F.WITH_USEC_TIME) return 1000n;
-  if (f & F.WITH_SEC_TIME) return 1_000_000_000n;
-  if (f & F.WITH_2SEC_TIME) return 2_000_000_000n;
-  return 0n;
-}
-
-function isStored(type: number, f: bigint): boolean {
-  switch (type) {
-    case S_IFDIR:
-    case S_IFREG:
-      return true;
-    case S_IFLNK:
-      return (f & F.WITH_SYMLINKS) !== 0n;
-    case S_IFCHR:
-    case S_IFBLK:
-      return (f & F.WITH_DEVICE_NODES) !== 0n;
-    case S_IFIFO:
-      return (f & F.WITH_FIFOS) !== 0n;
-    default:
-      return false;
-  }
-}
-
-// caencoder.c ca_encoder_fixup_mode, as encodeCatar applies it.
-function fixupMode(type: number, perm: number, f: bigint): bigint {
-  const isDir = type === S_IFDIR;
-  if (type === S_IFLNK) return BigInt(S_IFLNK | 0o777);
-  if (f & F.WITH_PERMISSIONS) return BigInt(type | perm);
-  if (f & F.WITH_READ_ONLY) {
-    const writable = (perm & 0o222) !== 0;
-    return BigInt(type | (writable ? (isDir ? 0o777 : 0o666) : isDir ? 0o555 : 0o444));
-  }
-  return BigInt(type | (isDir ? 0o777 : 0o666));
-}
-
-function header(buf: Buffer, at: number, size: number, type: bigint): void {
-  buf.writeBigUInt64LE(BigInt(size), at);
-  buf.writeBigUInt64LE(type, at + 8);
-}
-
 function checkAbort(ctx: EmitContext): void {
   if (ctx.signal?.aborted) throw new Aborted({ cause: ctx.signal.reason });
 }
@@ -622,49 +535,16 @@ async function* emitNode(
   }
   const mtime = ctx.granularity === 0n ? 0n : (node.mtimeNs / ctx.granularity) * ctx.granularity;
 
-  let tail: Buffer;
+  let tail: EntryTail = { kind: 'none' };
   if (node.type === S_IFREG) {
-    tail = Buffer.alloc(CA_FORMAT_HEADER_SIZE);
-    header(tail, 0, CA_FORMAT_HEADER_SIZE + (node.payload?.size ?? 0), CA_FORMAT_PAYLOAD);
+    tail = { kind: 'payload', size: node.payload?.size ?? 0 };
   } else if (node.type === S_IFLNK) {
-    const target = Buffer.from(node.target ?? '');
-    const size = CA_FORMAT_HEADER_SIZE + target.length + 1;
-    tail = Buffer.alloc(size);
-    header(tail, 0, size, CA_FORMAT_SYMLINK);
-    target.copy(tail, CA_FORMAT_HEADER_SIZE);
+    tail = { kind: 'symlink', target: Buffer.from(node.target ?? '') };
   } else if (node.type === S_IFCHR || node.type === S_IFBLK) {
-    tail = Buffer.alloc(CA_FORMAT_HEADER_SIZE + 16);
-    header(tail, 0, tail.length, CA_FORMAT_DEVICE);
-    tail.writeBigUInt64LE(BigInt(node.major ?? 0), 16);
-    tail.writeBigUInt64LE(BigInt(node.minor ?? 0), 24);
-  } else {
-    tail = Buffer.alloc(0);
+    tail = { kind: 'device', major: BigInt(node.major ?? 0), minor: BigInt(node.minor ?? 0) };
   }
-
-  // caformat.h: XATTR records sit between the ENTRY and the PAYLOAD/SYMLINK/DEVICE object;
-  // casync reads them of files and directories only.
-  const xattrs = f & F.WITH_XATTRS && (node.type === S_IFREG || node.type === S_IFDIR) ? node.xattrs : [];
-  const xattrBytes = xattrs.reduce(
-    (n, x) => n + CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length,
-    0,
-  );
-  const entry = Buffer.alloc(CA_FORMAT_ENTRY_SIZE + xattrBytes + tail.length);
-  header(entry, 0, CA_FORMAT_ENTRY_SIZE, CA_FORMAT_ENTRY);
-  entry.writeBigUInt64LE(f, 16);
-  entry.writeBigUInt64LE(fixupMode(node.type, node.perm, f), 24);
-  entry.writeBigUInt64LE(0n, 32);
-  entry.writeBigUInt64LE(uid, 40);
-  entry.writeBigUInt64LE(gid, 48);
-  entry.writeBigUInt64LE(mtime, 56);
-  let at = CA_FORMAT_ENTRY_SIZE;
-  for (const x of xattrs) {
-    const size = CA_FORMAT_HEADER_SIZE + x.name.length + 1 + x.value.length;
-    header(entry, at, size, CA_FORMAT_XATTR);
-    x.name.copy(entry, at + CA_FORMAT_HEADER_SIZE);
-    x.value.copy(entry, at + CA_FORMAT_HEADER_SIZE + x.name.length + 1);
-    at += size;
-  }
-  tail.copy(entry, at);
+  const mode = BigInt(node.type | node.perm);
+  const entry = entryObjects({ flags: f, mode, uid, gid, mtime, xattrs: node.xattrs, tail });
   ctx.offset += entry.length;
   yield entry;
 
@@ -677,12 +557,6 @@ async function* emitNode(
   } else if (node.type === S_IFDIR) {
     yield* emitDirectory(node, path, entryStart, ctx, exclude);
   }
-}
-
-interface NameItem {
-  start: number;
-  end: number;
-  hash: bigint;
 }
 
 // The rules of a directory: those carried from above plus its own .caexclude (EXCLUDE_FILE),
@@ -724,10 +598,10 @@ async function* emitDirectory(
     .map(([name, child]) => ({ name, bytes: Buffer.from(name), child }))
     .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
   const rules = await directoryExcludes(node, path, inherited, ctx);
-  const items: NameItem[] = [];
+  const items: GoodbyeChild[] = [];
   for (const { name, bytes, child } of names) {
     checkAbort(ctx);
-    if (!isStored(child.type, ctx.flags)) continue;
+    if (!isStoredType(BigInt(child.type), ctx.flags)) continue;
     let inner: ExcludeRules = [];
     if (rules.length > 0) {
       const verdict = testExclude(rules, bytes.toString('latin1'), child.type === S_IFDIR);
@@ -735,31 +609,13 @@ async function* emitDirectory(
       inner = verdict.inner;
     }
     const start = ctx.offset;
-    const size = CA_FORMAT_HEADER_SIZE + bytes.length + 1;
-    const filename = Buffer.alloc(size);
-    header(filename, 0, size, CA_FORMAT_FILENAME);
-    bytes.copy(filename, CA_FORMAT_HEADER_SIZE);
-    ctx.offset += size;
+    const filename = filenameObject(bytes);
+    ctx.offset += filename.length;
     yield filename;
     yield* emitNode(child, path === '' ? name : `${path}/${name}`, ctx, inner);
-    items.push({ start, end: ctx.offset, hash: siphash24(bytes, CA_FORMAT_GOODBYE_HASH_KEY) });
+    items.push(goodbyeChild(bytes, start, ctx.offset));
   }
-  items.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.start - b.start));
-  const table = layoutGoodbyeTable(items);
-  const goodbyeStart = ctx.offset;
-  const size = CA_FORMAT_HEADER_SIZE + CA_FORMAT_GOODBYE_ITEM_SIZE * (table.length + 1);
-  const goodbye = Buffer.alloc(size);
-  header(goodbye, 0, size, CA_FORMAT_GOODBYE);
-  let at = CA_FORMAT_HEADER_SIZE;
-  for (const item of table) {
-    goodbye.writeBigUInt64LE(BigInt(goodbyeStart - item.start), at);
-    goodbye.writeBigUInt64LE(BigInt(item.end - item.start), at + 8);
-    goodbye.writeBigUInt64LE(item.hash, at + 16);
-    at += CA_FORMAT_GOODBYE_ITEM_SIZE;
-  }
-  goodbye.writeBigUInt64LE(BigInt(goodbyeStart - entryStart), at);
-  goodbye.writeBigUInt64LE(BigInt(size), at + 8);
-  goodbye.writeBigUInt64LE(CA_FORMAT_GOODBYE_TAIL_MARKER, at + 16);
-  ctx.offset += size;
+  const goodbye = goodbyeObject(items, ctx.offset, entryStart);
+  ctx.offset += goodbye.length;
   yield goodbye;
 }
