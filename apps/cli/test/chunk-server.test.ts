@@ -1,10 +1,17 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import { join } from 'node:path';
 import { EXIT_CODES } from '@desync/core';
-import { cliBinPath, makeTempDir, removeTempDir, runCasync, writeMixedFile } from '@desync/testkit';
+import {
+  cliBinPath,
+  makeSelfSignedCertificate,
+  makeTempDir,
+  removeTempDir,
+  runCasync,
+  writeMixedFile,
+} from '@desync/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   casyncPeer,
@@ -180,33 +187,15 @@ describe('desync chunk-server', () => {
 
   it('serves HTTPS with --cert/--key and requires a client certificate with --mutual-tls', async () => {
     // Self-signed certificates (CA:TRUE by default), so each one is its own CA.
-    const selfSigned = (name: string, subject: string) =>
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          join(dir, `${name}.key`),
-          '-out',
-          join(dir, `${name}.pem`),
-          '-days',
-          '2',
-          '-subj',
-          `/CN=${subject}`,
-          '-addext',
-          `subjectAltName=IP:${subject}`,
-        ],
-        { stdio: 'ignore' },
-      );
-    selfSigned('server', '127.0.0.1');
-    selfSigned('client', '127.0.0.2');
-    const pem = (name: string) => join(dir, name);
+    const server = await makeSelfSignedCertificate(dir, 'server');
+    const client = await makeSelfSignedCertificate(dir, 'client', '127.0.0.2');
+    const pem = (name: string) =>
+      ({
+        'server.pem': server.certFile,
+        'server.key': server.keyFile,
+        'client.pem': client.certFile,
+        'client.key': client.keyFile,
+      })[name] as string;
     const upstream = await startServer([
       '-s',
       store,

@@ -1,8 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type Certificate,
   findCasync,
   hashFile,
+  makeSelfSignedCertificate,
   makeTempDir,
   removeTempDir,
   requirePeer,
@@ -16,7 +18,6 @@ import {
   type ChunkStoreServerOptions,
   startChunkStoreServer,
 } from './chunk-store-server.js';
-import { type Certificate, makeSelfSignedCertificate } from './self-signed-certificate.js';
 
 // These run the built CLI (apps/cli/bin/run.js): `npx turbo run build --filter=desync...` first.
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Chunk, StoreError } from '@desync/core';
-import { makeTempDir, removeTempDir } from '@desync/testkit';
+import { type Certificate, makeSelfSignedCertificate, makeTempDir, removeTempDir } from '@desync/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpStore, type HttpStoreOptions } from '../src/index.js';
 import {
@@ -10,7 +10,6 @@ import {
   type ChunkStoreServerOptions,
   startChunkStoreServer,
 } from './chunk-store-server.js';
-import { type Certificate, makeSelfSignedCertificate } from './self-signed-certificate.js';
 
 let dir: string;
 let serverCert: Certificate;

@@ -10,6 +10,8 @@ export { generateRandom, randomBytes, writeRandomFile } from './random-data.js';
 export { requirePeer } from './require-peer.js';
 export type { CliResult, RunCliOptions } from './run-cli.js';
 export { cliBinPath, repoRoot, runCli } from './run-cli.js';
+export type { Certificate } from './self-signed-certificate.js';
+export { makeSelfSignedCertificate } from './self-signed-certificate.js';
 export type { SshPrograms, TestSshd } from './sshd.js';
 export { findSshPrograms, sshPeers, startSshd } from './sshd.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp-dir.js';

@@ -12,10 +12,16 @@ export interface Certificate {
 }
 
 /**
- * Makes a self-signed P-256 certificate for `127.0.0.1` (subject and IP subjectAltName) with
- * the openssl command, valid for two days; `name` names its files in `dir`.
+ * Makes a self-signed P-256 certificate for the IP address `ip` (subject and IP
+ * subjectAltName; default 127.0.0.1) with the openssl command, valid for two days; `name`
+ * names its files in `dir` (`NAME.crt`, `NAME.key`). Self-signed certificates are CA:TRUE,
+ * so each is its own CA (for --ca-cert and --client-ca).
  */
-export async function makeSelfSignedCertificate(dir: string, name: string): Promise<Certificate> {
+export async function makeSelfSignedCertificate(
+  dir: string,
+  name: string,
+  ip = '127.0.0.1',
+): Promise<Certificate> {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   await promisify(execFile)('openssl', [
@@ -33,9 +39,9 @@ export async function makeSelfSignedCertificate(dir: string, name: string): Prom
     '-days',
     '2',
     '-subj',
-    `/CN=127.0.0.1/O=desync test ${name}`,
+    `/CN=${ip}/O=desync test ${name}`,
     '-addext',
-    'subjectAltName=IP:127.0.0.1',
+    `subjectAltName=IP:${ip}`,
   ]);
   return { certFile, keyFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
 }
