@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { readIndex } from '@desync/index-format';
 import {
   cliBinPath,
-  findExecutable,
+  findFusermount,
+  lookUpPeer,
   makeTempDir,
   Prng,
   randomBytes,
   removeTempDir,
-  requirePeer,
   writeMixedFile,
 } from '@desync/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,17 +17,7 @@ import { chunkPath, desyncOk, expectOneLineError, runDesync } from './helpers.js
 
 // The mount runs in a child CLI process, so this process may read it with ordinary async fs.
 
-function peer(): { fusermount?: string; missingInCi?: Error } {
-  try {
-    // libfuse's unmount helper: fusermount3 (libfuse 3) or fusermount (libfuse 2).
-    return {
-      fusermount: requirePeer('fusermount', findExecutable('fusermount3') ?? findExecutable('fusermount')),
-    };
-  } catch (err) {
-    return { missingInCi: err as Error };
-  }
-}
-const { fusermount, missingInCi } = peer();
+const { path: fusermount, missingInCi } = lookUpPeer('fusermount', findFusermount());
 
 /** A running `desync mount-index`. */
 interface Mounted {

@@ -5,12 +5,12 @@ import { FileError, InvalidArgument } from '@desync/core';
 import { type ChunkIndex, readIndex } from '@desync/index-format';
 import { LocalStore } from '@desync/store-local';
 import {
-  findExecutable,
+  findFusermount,
+  lookUpPeer,
   makeTempDir,
   Prng,
   randomBytes,
   removeTempDir,
-  requirePeer,
   runCli,
   writeMixedFile,
 } from '@desync/testkit';
@@ -20,17 +20,7 @@ import { type IndexMount, isArchiveIndex, mountIndex } from '../src/index.js';
 // These tests mount in this process, so the mount is served by this event loop: every access
 // to it goes through a child process (cmp, dd, diff, stat), never a blocking call from here.
 
-function peer(): { fusermount?: string; missingInCi?: Error } {
-  try {
-    // libfuse's unmount helper: fusermount3 (libfuse 3) or fusermount (libfuse 2).
-    return {
-      fusermount: requirePeer('fusermount', findExecutable('fusermount3') ?? findExecutable('fusermount')),
-    };
-  } catch (err) {
-    return { missingInCi: err as Error };
-  }
-}
-const { fusermount, missingInCi } = peer();
+const { path: fusermount, missingInCi } = lookUpPeer('fusermount', findFusermount());
 
 interface Run {
   code: number;

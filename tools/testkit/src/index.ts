@@ -7,7 +7,7 @@ export { hashFile } from './hash-file.js';
 export { generateMixed, writeMixedFile } from './mixed-data.js';
 export { Prng } from './prng.js';
 export { generateRandom, randomBytes, writeRandomFile } from './random-data.js';
-export { requirePeer } from './require-peer.js';
+export { findFusermount, lookUpPeer, requirePeer } from './require-peer.js';
 export type { CliResult, RunCliOptions } from './run-cli.js';
 export { cliBinPath, repoRoot, runCli } from './run-cli.js';
 export type { Certificate } from './self-signed-certificate.js';
