@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <node_api.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -31,6 +32,30 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
   return NULL;
 }
 
+// Copies a string or Buffer argument into `path` (NUL-terminated); false (with a JS
+// exception pending) when it is neither or too long.
+static bool read_path(napi_env env, napi_value value, char *path, size_t size, const char *fn) {
+  bool is_buffer = false;
+  size_t len = 0;
+  napi_is_buffer(env, value, &is_buffer);
+  if (is_buffer) {
+    void *data;
+    napi_get_buffer_info(env, value, &data, &len);
+    if (len >= size) {
+      throw_errno(env, ENAMETOOLONG, fn, "");
+      return false;
+    }
+    memcpy(path, data, len);
+    path[len] = 0;
+    return true;
+  }
+  if (napi_get_value_string_utf8(env, value, path, size, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "path must be a string or Buffer");
+    return false;
+  }
+  return true;
+}
+
 // getFlags(path: string | Buffer): number — the inode flags, or 0 where the filesystem or
 // node type has none (ENOTTY, EOPNOTSUPP, ENOSYS), like lsattr on such nodes.
 static napi_value get_flags(napi_env env, napi_callback_info info) {
@@ -38,23 +63,11 @@ static napi_value get_flags(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4097];
-  size_t len = 0;
-  bool is_buffer = false;
   if (argc < 1) {
     napi_throw_type_error(env, NULL, "getFlags(path): path is required");
     return NULL;
   }
-  napi_is_buffer(env, argv[0], &is_buffer);
-  if (is_buffer) {
-    void *data;
-    napi_get_buffer_info(env, argv[0], &data, &len);
-    if (len >= sizeof path) return throw_errno(env, ENAMETOOLONG, "open", "");
-    memcpy(path, data, len);
-    path[len] = 0;
-  } else if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "getFlags(path): path must be a string or Buffer");
-    return NULL;
-  }
+  if (!read_path(env, argv[0], path, sizeof path, "open")) return NULL;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "open", path);
   int flags = 0;
@@ -77,23 +90,11 @@ static napi_value set_times_ns(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[4097];
-  size_t len = 0;
-  bool is_buffer = false;
   if (argc < 3) {
     napi_throw_type_error(env, NULL, "setTimesNs(path, sec, nsec): three arguments are required");
     return NULL;
   }
-  napi_is_buffer(env, argv[0], &is_buffer);
-  if (is_buffer) {
-    void *data;
-    napi_get_buffer_info(env, argv[0], &data, &len);
-    if (len >= sizeof path) return throw_errno(env, ENAMETOOLONG, "utimensat", "");
-    memcpy(path, data, len);
-    path[len] = 0;
-  } else if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "setTimesNs(path): path must be a string or Buffer");
-    return NULL;
-  }
+  if (!read_path(env, argv[0], path, sizeof path, "utimensat")) return NULL;
   int64_t sec = 0;
   int64_t nsec = 0;
   napi_get_value_int64(env, argv[1], &sec);
