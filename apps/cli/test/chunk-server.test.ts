@@ -116,6 +116,24 @@ describe('desync chunk-server', () => {
     expect(server.stderr()).toMatch(/^GET \/[0-9a-f]{4}\/[0-9a-f]{64}\.cacnk 200 \d+ \d+ms$/m);
   });
 
+  it.skipIf(!casync && !missingInCi)(
+    '--writable receives `desync make -s http://…`: the same store as a local make, read back by casync',
+    async () => {
+      if (missingInCi) throw missingInCi;
+      const target = join(dir, 'uploaded');
+      const server = await startServer(['-s', target, '-l', '127.0.0.1:0', '--writable']);
+      const uploaded = join(dir, 'uploaded.caibx');
+      await desyncOk(['make', '-s', server.urls[0] as string, uploaded, input]);
+      expect(await readFile(uploaded)).toEqual(await readFile(index));
+      const ids = (await runDesync(['list-chunks', index])).stdout.toString().trim().split('\n');
+      for (const id of new Set(ids)) expect(await exists(chunkPath(target, id)), id).toBe(true);
+      const output = join(dir, 'uploaded-out.bin');
+      await runCasync(['extract', `--store=${server.urls[0]}`, uploaded, output], { casync });
+      expect((await readFile(output)).equals(await readFile(input))).toBe(true);
+      expect(await server.stop()).toEqual({ code: 0, signal: null });
+    },
+  );
+
   it('listens on each -l address', async () => {
     const server = await startServer(['-s', store, '-l', '127.0.0.1:0', '-l', '127.0.0.1:0'], 2);
     expect(new Set(server.urls).size).toBe(2);
