@@ -1,4 +1,5 @@
 import { BUZHASH_TABLE } from './buzhash-table.js';
+import { WasmBuzhash } from './buzhash-wasm.js';
 import { type ChunkSizes, discriminatorFor, WINDOW_SIZE } from './chunk-sizes.js';
 
 // rol32(T[b], WINDOW_SIZE): the term that leaves the window; 48 mod 32 = 16.
@@ -6,6 +7,8 @@ import { type ChunkSizes, discriminatorFor, WINDOW_SIZE } from './chunk-sizes.js
 // would turn it into doubles and slow the loop down several times).
 const T = Int32Array.from(BUZHASH_TABLE);
 const TABLE_OUT = T.map((v) => (v << 16) | (v >>> 16));
+// Below this many bytes to test, the JS loop beats copying them into WebAssembly memory.
+const WASM_MIN_BYTES = 4096;
 
 /**
  * Finds chunk boundaries exactly as casync's ca_chunker_scan does, restartable across
@@ -69,18 +72,33 @@ export class BoundaryScanner {
       c = first;
     }
     const { inv, shift, limit: lim, allOnes } = this.cutTest;
-    const back = 32 - shift;
     // Test positions c+1 .. limit; position c's window is buf[start+c-48, start+c).
     const limit = Math.min(avail, max);
     let i = start + c;
     const stop = start + limit;
-    while (i < stop) {
-      h = ((h << 1) | (h >>> 31)) ^ TABLE_OUT[buf[i - WINDOW_SIZE]] ^ T[buf[i]];
-      i++;
-      // h mod disc == disc - 1, i.e. disc divides h + 1: one multiply and a rotate (see
-      // cutTestFor), several times faster than %.
-      const y = Math.imul((h + 1) | 0, inv);
-      if (((y >>> shift) | (y << back)) >>> 0 <= lim && (h !== -1 || allOnes)) return this.cut(i - start);
+    const wasm = stop - i >= WASM_MIN_BYTES ? WasmBuzhash.get() : null;
+    if (wasm) {
+      // The same loop in WebAssembly, ~2.7x faster; it stops at each candidate cut.
+      while (i < stop) {
+        const n = wasm.scan(buf.subarray(i - WINDOW_SIZE, stop), h, inv, shift, lim);
+        h = wasm.hash;
+        if (n < 0) {
+          i = stop;
+          break;
+        }
+        i += n;
+        if (h !== -1 || allOnes) return this.cut(i - start);
+      }
+    } else {
+      const back = 32 - shift;
+      while (i < stop) {
+        h = ((h << 1) | (h >>> 31)) ^ TABLE_OUT[buf[i - WINDOW_SIZE]] ^ T[buf[i]];
+        i++;
+        // h mod disc == disc - 1, i.e. disc divides h + 1: one multiply and a rotate (see
+        // cutTestFor), several times faster than %.
+        const y = Math.imul((h + 1) | 0, inv);
+        if (((y >>> shift) | (y << back)) >>> 0 <= lim && (h !== -1 || allOnes)) return this.cut(i - start);
+      }
     }
     c = limit;
     if (c >= max) return this.cut(max);
