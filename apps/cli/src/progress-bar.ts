@@ -28,7 +28,8 @@ function modeOf(flags: ProgressFlags | undefined): ProgressMode {
 /**
  * Progress on stderr as `--progress` asks: `auto` draws a bar when stderr is a terminal and
  * nothing otherwise, `none` nothing, `json` one JSON object per line
- * (`{"event":"start"|"progress"|"stop","operation","unit","done","total"}`) for wrappers.
+ * (`{"event":"start"|"progress"|"stop","operation","unit","done","total"}`, and for extract
+ * `"from"`: bytes so far by origin, e.g. `{"seed":…,"/var/store":…}`) for wrappers.
  * Call as `progressBar()`, `progressBar(flags)`, `progressBar('chunks')` or
  * `progressBar('chunks', flags)`.
  */
@@ -50,8 +51,9 @@ export function jsonProgress(unit: Unit, write = (line: string) => process.stder
   let total = 0;
   let done = 0;
   let sentAt = 0;
+  let from: Readonly<Record<string, number>> | undefined;
   const send = (event: string) => {
-    write(`${JSON.stringify({ event, operation, unit, done, total })}\n`);
+    write(`${JSON.stringify({ event, operation, unit, done, total, ...(from ? { from } : {}) })}\n`);
   };
   return {
     start(label, t) {
@@ -59,10 +61,12 @@ export function jsonProgress(unit: Unit, write = (line: string) => process.stder
       total = t;
       done = 0;
       sentAt = 0;
+      from = undefined;
       send('start');
     },
-    update(d) {
+    update(d, origins) {
       done = d;
+      if (origins) from = origins;
       const now = Date.now();
       if (now - sentAt < JSON_INTERVAL_MS) return;
       sentAt = now;

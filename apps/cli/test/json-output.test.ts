@@ -121,6 +121,14 @@ describe('--progress=json', () => {
     expect(all.at(-1)).toMatchObject({ event: 'stop', unit: 'chunks', done: ids.length });
   });
 
+  it('reports for extract the bytes from each source so far', async () => {
+    const out = join(dir, 'extracted');
+    const result = await desyncOk(['extract', '--progress=json', '-s', store, index, out]);
+    const all = events(result.stderr);
+    expect(all[0]).toMatchObject({ event: 'start', operation: 'extract', total: 3145728 });
+    expect(all.at(-1)).toMatchObject({ event: 'stop', done: 3145728, from: { [store]: 3145728 } });
+  });
+
   it('is taken from DESYNC_PROGRESS by commands that do not declare the flag', async () => {
     const result = await desyncOk(['make', '-s', join(dir, 'store2'), join(dir, 'again.caibx'), file], {
       env: { DESYNC_PROGRESS: 'json' },

@@ -199,7 +199,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         groups.push(g);
       }
     }
-    progress.update(doneBytes);
+    progress.update(doneBytes, result.bytesFrom);
 
     // Sources a worker can try before the store is asked.
     const itemOf = (g: Group): ExtractItem => {
@@ -284,7 +284,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         count('self', g.size * repeats);
       }
       doneBytes += g.size * g.offsets.length;
-      progress.update(doneBytes);
+      progress.update(doneBytes, result.bytesFrom);
     };
 
     await forEachBounded(

@@ -5,8 +5,11 @@
 export interface Progress {
   /** A phase begins; `total` is in the phase's unit (bytes or chunks). */
   start(label: string, total: number): void;
-  /** `done` units of the current phase are complete (absolute, not a delta). */
-  update(done: number): void;
+  /**
+   * `done` units of the current phase are complete (absolute, not a delta). Extract adds
+   * `from`: bytes so far by origin (seed, existing, self, zero, and each store's name).
+   */
+  update(done: number, from?: Readonly<Record<string, number>>): void;
   /** The phase is over. */
   stop(): void;
 }
