@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ChunkSizes, chunkFile, chunkStream } from '@desync/chunker';
-import { digestChunk, FileError, InvalidArgument } from '@desync/core';
+import { describeSystemError, digestChunk, FileError, InvalidArgument } from '@desync/core';
 import { type ChunkIndex, readIndex } from '@desync/index-format';
 
 /**
@@ -42,7 +42,7 @@ export async function openSeeds(
   };
   for (const seed of seeds) {
     const st = await stat(seed.file).catch((err: unknown) => {
-      throw new FileError(seed.file, `cannot read seed: ${(err as Error).message}`, { cause: err });
+      throw new FileError(seed.file, `cannot read seed: ${describeSystemError(err)}`, { cause: err });
     });
     if (seed.index !== undefined) {
       const index = typeof seed.index === 'string' ? await readIndex(seed.index) : seed.index;
