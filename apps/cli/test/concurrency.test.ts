@@ -64,11 +64,13 @@ describe('concurrency and atomicity', () => {
     const input = join(dir, 'input');
     const indexDir = join(dir, 'indexes');
     const store = join(dir, 'store');
-    await writeMixedFile(input, 32 * MiB, 73);
+    // Large enough, on one worker thread, that make is still running when the signal comes
+    // (32 MiB took under a tenth of a second once the chunker ran as WebAssembly).
+    await writeMixedFile(input, 160 * MiB, 73);
     await mkdir(indexDir);
     const child = spawn(
       process.execPath,
-      [cliBinPath(), 'make', '-s', store, join(indexDir, 'x.caibx'), input],
+      [cliBinPath(), 'make', '-n', '1', '-s', store, join(indexDir, 'x.caibx'), input],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, DESYNC_DEBUG: undefined },
