@@ -264,9 +264,13 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       }
     };
 
-    const tally = (g: Group, outcome: ExtractOutcome & { done: true }, fetchedFrom?: string): void => {
-      const item = outcome.copy !== undefined ? itemOf(g) : undefined;
-      const copy = item && outcome.copy !== undefined ? item.copies[outcome.copy] : undefined;
+    // `copy`: the source range the worker wrote the chunk from, when it came from one.
+    const tally = (
+      g: Group,
+      outcome: ExtractOutcome & { done: true },
+      fetchedFrom?: string,
+      copy?: ExtractItem['copies'][number],
+    ): void => {
       if (copy && copy.file === output && existing) {
         result.keptChunks++;
         count('existing', g.size);
@@ -304,7 +308,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         for (const [k, g] of batch.entries()) {
           const o = outcomes[k] ?? { done: false };
           if (o.done) {
-            tally(g, o);
+            tally(g, o, undefined, o.copy === undefined ? undefined : items[k]?.copies[o.copy]);
             continue;
           }
           if (o.invalid) {
