@@ -2,9 +2,10 @@
 import * as nodeModule from 'node:module';
 
 // Node >= 22.1 caches compiled modules on disk: later runs start faster. Node 20 has no such
-// cache; the call is skipped there. Loaded before oclif so its modules are cached too.
+// cache; the call is skipped there. Called before the bundle loads so it is cached too.
 nodeModule.enableCompileCache?.();
-const { execute } = await import('@oclif/core');
+// The whole CLI in one bundle (scripts/bundle.mjs); oclif finds the commands in the same file.
+const { execute, versionText } = await import('../dist/bundle/desync.js');
 
 let args = process.argv.slice(2);
 // casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:
@@ -15,7 +16,6 @@ if (pull > 0 && args.slice(0, pull).every((a) => a.startsWith('--'))) {
 }
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // oclif's own version line does not know which zstd codec this runtime loads.
-  const { versionText } = await import('../dist/version.js');
   console.log(await versionText());
 } else {
   await execute({ args, dir: import.meta.url });

@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadCodec } from '@desync/core';
 
 /** `desync --version`: the CLI's version, the runtime, and the zstd codec in use. */
 export async function versionText(): Promise<string> {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  // dist/version.js or the bundle in dist/bundle/: the package.json is one or two levels up.
+  const near = new URL('../package.json', import.meta.url);
+  const path = existsSync(near) ? near : new URL('../../package.json', import.meta.url);
+  const pkg = JSON.parse(readFileSync(path, 'utf8')) as { version: string };
   const codec = await loadCodec();
   return `desync/${pkg.version} ${process.platform}-${process.arch} node-${process.version} zstd/${codec.name}`;
 }
