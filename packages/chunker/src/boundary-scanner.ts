@@ -9,6 +9,8 @@ const T = Int32Array.from(BUZHASH_TABLE);
 const TABLE_OUT = T.map((v) => (v << 16) | (v >>> 16));
 // Below this many bytes to test, the JS loop beats copying them into WebAssembly memory.
 const WASM_MIN_BYTES = 4096;
+// Below this many, the JS loop beats the call into WebAssembly for bytes already there.
+const WASM_ZERO_COPY_MIN_BYTES = 64;
 
 /**
  * Finds chunk boundaries exactly as casync's ca_chunker_scan does, restartable across
@@ -76,8 +78,20 @@ export class BoundaryScanner {
     const limit = Math.min(avail, max);
     let i = start + c;
     const stop = start + limit;
-    const wasm = stop - i >= WASM_MIN_BYTES ? WasmBuzhash.get() : null;
-    if (wasm) {
+    const wasm = stop - i >= WASM_ZERO_COPY_MIN_BYTES ? WasmBuzhash.get() : null;
+    if (wasm?.holds(buf)) {
+      // buf lives in the module's memory (the chunk worker's block): scan it in place.
+      const base = buf.byteOffset;
+      let at = base + i;
+      const end = base + stop;
+      while (at < end) {
+        const r = wasm.scanIn(at, end, h, inv, shift, lim);
+        h = wasm.hash;
+        if (r < 0) break;
+        at = r;
+        if (h !== -1 || allOnes) return this.cut(at - base - start);
+      }
+    } else if (wasm && stop - i >= WASM_MIN_BYTES) {
       // The same loop in WebAssembly, ~2.7x faster; it stops at each candidate cut.
       while (i < stop) {
         const n = wasm.scan(buf.subarray(i - WINDOW_SIZE, stop), h, inv, shift, lim);

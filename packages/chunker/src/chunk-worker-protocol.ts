@@ -1,4 +1,20 @@
+import { sep } from 'node:path';
 import type { ChunkSizes } from './chunk-sizes.js';
+
+/**
+ * How a local file store names its chunk files: `<dir>/<first 4 hex of the id>/<id><suffix>`
+ * (casync's layout; suffix `.cacnk`). The main thread derives it from the sink's chunkPath
+ * and checks that chunkFilePath reproduces that exactly (see chunkFileLayoutOf).
+ */
+export interface ChunkFileLayout {
+  dir: string;
+  suffix: string;
+}
+
+/** The file of chunk `id` (64 lowercase hex digits) under `layout`. */
+export function chunkFilePath(layout: ChunkFileLayout, id: string): string {
+  return `${layout.dir}${sep}${id.slice(0, 4)}${sep}${id}${layout.suffix}`;
+}
 
 /** Main → worker: chunk one section of a file. */
 export interface SectionTask {
@@ -14,6 +30,11 @@ export interface SectionTask {
   hash: boolean;
   /** Chunks starting at or after this offset are offered to the sink (Infinity: none). */
   storeFrom: number;
+  /**
+   * For a sink of local chunk files: the worker itself stores the chunks from storeFrom on
+   * whose files are missing (no `want` round trip), and reports them in `written`.
+   */
+  chunkFiles?: ChunkFileLayout;
 }
 
 /** Main → worker: which of the offered chunks to compress and send. */

@@ -1,9 +1,16 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Aborted, type ChunkId, chunkIdFromBytes, describeSystemError, FileError } from '@desync/core';
 import { type ChunkSizes, DEFAULT_CHUNK_SIZES, WINDOW_SIZE } from './chunk-sizes.js';
-import type { FromWorker, SectionTask, ToWorker } from './chunk-worker-protocol.js';
+import {
+  type ChunkFileLayout,
+  chunkFilePath,
+  type FromWorker,
+  type SectionTask,
+  type ToWorker,
+} from './chunk-worker-protocol.js';
 import { WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';
 
 /** A chunk of a file: where it starts, its length, and its id when hashing. */
@@ -16,17 +23,23 @@ export interface ChunkRecord {
 /**
  * Where new chunks go while a file is chunked (make). The workers offer each chunk's id;
  * `want` answers which ones to compress, and `put` receives their zstd frames. Delaying
- * the answer to `want` is how a slow store holds the workers back (bounded memory).
+ * the answer to `want` is how a slow store holds the workers back (bounded memory). A sink
+ * with chunkPath has the workers store chunk files themselves instead.
  */
 export interface ChunkSink {
   want(ids: ChunkId[]): Promise<boolean[]>;
   put(id: ChunkId, frame: Uint8Array, size: number): Promise<void>;
   /**
-   * For a store of local chunk files: where chunk `id` goes. The worker then writes the
-   * frame there itself (temporary file and rename) and reports it through `written`.
+   * For a store of local chunk files (zstd frames): where chunk `id` goes. The workers then
+   * decide themselves which chunks to store, those whose file is missing, without `want`
+   * (when the paths follow `<dir>/<4 hex>/<id><suffix>`, else `want` still decides), write
+   * the frames there (temporary file and rename) and report them through `written`.
    */
   chunkPath?(id: ChunkId): string;
-  /** A worker wrote a chunk file given by chunkPath. */
+  /**
+   * A worker wrote a chunk file given by chunkPath. Two workers may both write a new chunk
+   * (the same bytes): `written` then comes twice for it.
+   */
   written?(id: ChunkId, frameSize: number, size: number): void;
   /**
    * Chunks `want` accepted that turned out not to be chunks of the file at the place they
@@ -49,6 +62,26 @@ export interface ChunkFileOptions {
   /** Called with the number of bytes chunked so far. */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
+}
+
+const PROBE_IDS = ['0123456789abcdef'.repeat(4), 'fedcba9876543210'.repeat(4)];
+
+/**
+ * The layout of the sink's chunk files, when chunkFilePath reproduces its chunkPath exactly
+ * (then workers compute the paths themselves); undefined otherwise.
+ */
+function chunkFileLayoutOf(sink: ChunkSink | undefined): ChunkFileLayout | undefined {
+  if (!sink?.chunkPath) return undefined;
+  try {
+    const path = sink.chunkPath(PROBE_IDS[0] as ChunkId);
+    const name = basename(path);
+    if (!name.startsWith(PROBE_IDS[0])) return undefined;
+    const layout = { dir: dirname(dirname(path)), suffix: name.slice(PROBE_IDS[0].length) };
+    const same = PROBE_IDS.every((id) => chunkFilePath(layout, id) === sink.chunkPath!(id as ChunkId));
+    return same ? layout : undefined;
+  } catch {
+    return undefined; // a chunkPath that rejects these ids: `want` decides, as for other sinks
+  }
 }
 
 function gcd(a: number, b: number): number {
@@ -80,7 +113,7 @@ interface SectionResult {
   starts: Float64Array;
   sizes: Float64Array;
   ids: Uint8Array;
-  /** Ids the sink wanted (and so received) from this task. */
+  /** Ids the sink wanted (and so received), or a worker stored, from this task. */
   wanted: string[];
 }
 
@@ -135,6 +168,7 @@ export async function* chunkFile(
     }
     report(sum);
   };
+  const chunkFiles = chunkFileLayoutOf(options.sink);
   const sectionTask = (k: number, from: number, storeAll: boolean): Omit<SectionTask, 'taskId'> => {
     const end = Math.min((k + 1) * section, fileSize);
     return {
@@ -147,6 +181,7 @@ export async function* chunkFile(
       hash: true,
       // Chunks near a section's start may not be real cuts; the previous worker stores those.
       storeFrom: options.sink ? (storeAll || k === 0 ? from : from + overlap) : Number.POSITIVE_INFINITY,
+      chunkFiles,
     };
   };
   try {
@@ -289,11 +324,15 @@ class SectionPool {
           (err) => this.fail(err),
         );
         break;
-      case 'written':
+      case 'written': {
+        // Chunks a worker chose to store itself; those through `want` are listed already.
+        const mine = p.task.chunkFiles ? this.wantedByTask.get(msg.taskId) : undefined;
         for (let i = 0; i < msg.ids.length; i++) {
+          mine?.push(msg.ids[i]);
           this.sink!.written?.(msg.ids[i] as ChunkId, msg.frameSizes[i], msg.sizes[i]);
         }
         break;
+      }
       case 'frames':
         msg.ids.forEach((id, i) => {
           const put = this.sink!.put(id as ChunkId, msg.frames[i], msg.sizes[i]).catch((err) =>

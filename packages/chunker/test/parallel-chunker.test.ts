@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Aborted, type ChunkId, digestChunk, FileError, loadCodec, type ZstdCodec } from '@desync/core';
 import fc from 'fast-check';
@@ -333,5 +334,118 @@ describe('chunkFile with a sink', () => {
     expect(chunks.length).toBeGreaterThan(0);
     // One question per worker at a time: a worker waits for its answer before reading on.
     expect(most).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('chunkFile with a sink of chunk files', () => {
+  interface Written {
+    id: ChunkId;
+    frameSize: number;
+    size: number;
+  }
+
+  /** A sink for a casync-style store directory: the workers write the files themselves. */
+  function fileSink(store: string, suffix = '.cacnk') {
+    const written: Written[] = [];
+    const discarded: ChunkId[] = [];
+    let asked = 0;
+    const sink: ChunkSink = {
+      want: async (ids) => {
+        asked++;
+        return ids.map(() => true);
+      },
+      put: async () => {
+        throw new Error('no frame should cross threads');
+      },
+      chunkPath: (id) => join(store, id.slice(0, 4), id + suffix),
+      written: (id, frameSize, size) => {
+        written.push({ id, frameSize, size });
+      },
+      discard: (ids) => {
+        discarded.push(...ids);
+      },
+    };
+    return { sink, written, discarded, asked: () => asked };
+  }
+
+  async function storedIds(store: string, suffix: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const prefix of await readdir(store).catch(() => [])) {
+      for (const f of await readdir(join(store, prefix))) {
+        expect(f.endsWith(suffix)).toBe(true);
+        out.add(f.slice(0, 64));
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    ['.cacnk', 1],
+    ['.cacnk', 3],
+    ['.frame', 2],
+  ])(
+    'stores only the missing chunks without asking (suffix %s, concurrency %i)',
+    async (suffix, concurrency) => {
+      // Runs longer than the overlap: some sections are chunked again (strays reported).
+      const bytes = bytesWithRuns(12 * MiB, 1536 * KiB, 2);
+      const path = await writeTemp(bytes);
+      const store = join(dir, `store-${fileCount++}`);
+      const serial = serialChunksOf(bytes, DEFAULT_CHUNK_SIZES);
+      // The store holds every third chunk already.
+      const present = new Set<string>();
+      for (let i = 0; i < serial.length; i += 3) {
+        const c = serial[i];
+        if (present.has(c.id)) continue;
+        present.add(c.id);
+        await mkdir(join(store, c.id.slice(0, 4)), { recursive: true });
+        await writeFile(
+          join(store, c.id.slice(0, 4), c.id + suffix),
+          codec.compress(bytes.subarray(c.start, c.start + c.size)),
+        );
+      }
+      const { sink, written, discarded, asked } = fileSink(store, suffix);
+      const chunks = await chunkFileAll(path, { sectionSize: MiB, concurrency, sink });
+      expect(chunks).toEqual(serial);
+      expect(asked()).toBe(0);
+      const final = new Set(chunks.map((c) => c.id));
+      const writtenIds = new Set(written.map((w) => w.id));
+      for (const id of present) expect(writtenIds.has(id as ChunkId)).toBe(false);
+      for (const id of final) expect(present.has(id) || writtenIds.has(id)).toBe(true);
+      // Every chunk file written holds its chunk, and `written` reported its frame's size.
+      for (const w of written) {
+        const frame = await readFile(join(store, w.id.slice(0, 4), w.id + suffix));
+        expect(frame.length).toBe(w.frameSize);
+        expect(digestChunk(codec.decompress(frame, w.size, w.size))).toBe(w.id);
+      }
+      // Chunks written from cuts that were not casync's are reported as strays.
+      const strays = new Set(discarded);
+      expect([...writtenIds].some((id) => !final.has(id))).toBe(true); // this data has some
+      for (const id of writtenIds) if (!final.has(id)) expect(strays.has(id)).toBe(true);
+      expect(await storedIds(store, suffix)).toEqual(new Set([...present, ...writtenIds]));
+      // Only one worker at concurrency 1: each chunk written once.
+      if (concurrency === 1) expect(written.length).toBe(writtenIds.size);
+
+      const again = fileSink(store, suffix);
+      expect(await chunkFileAll(path, { sectionSize: MiB, concurrency, sink: again.sink })).toEqual(serial);
+      expect(again.written).toEqual([]);
+      expect(again.asked()).toBe(0);
+    },
+  );
+
+  it('asks `want` when the chunk paths do not follow the store layout', async () => {
+    const bytes = randomBytes(3 * MiB, 18);
+    const path = await writeTemp(bytes);
+    const store = join(dir, `store-${fileCount++}`);
+    const { sink, written, asked } = fileSink(store);
+    // Flat: no 4-digit directories.
+    sink.chunkPath = (id) => join(store, `${id}.cacnk`);
+    await mkdir(store, { recursive: true });
+    const chunks = await chunkFileAll(path, { sectionSize: MiB, concurrency: 2, sink });
+    expect(asked()).toBeGreaterThan(0);
+    const ids = new Set(written.map((w) => w.id));
+    for (const c of chunks) {
+      expect(ids.has(c.id)).toBe(true);
+      expect(existsSync(join(store, `${c.id}.cacnk`))).toBe(true);
+    }
   });
 });

@@ -116,11 +116,16 @@ const RECENT_LIMIT = 65536;
 /** Decides which chunks the workers compress, and stores them, with bounded memory. */
 class StoreSink implements ChunkSink {
   private recent = new Set<string>();
+  /** Ids recently counted as written: two workers may both write a new chunk file. */
+  private counted = new Set<string>();
   private pendingBytes = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly writes = new Set<Promise<void>>();
   private readonly strays = new Set<ChunkId>();
-  /** Set for file stores: workers write chunk files themselves. */
+  /**
+   * Set for file stores: workers decide which chunks the store lacks and write their files
+   * themselves (want is then not asked), reporting each through `written`.
+   */
   readonly chunkPath: ((id: ChunkId) => string) | undefined;
 
   constructor(
@@ -144,14 +149,20 @@ class StoreSink implements ChunkSink {
     // Hold the workers back while the store is behind.
     while (this.pendingBytes > this.maxPendingBytes) await new Promise<void>((r) => this.waiters.push(r));
     if (this.chunkPath) {
-      // Local chunk files: a synchronous stat answers in microseconds, and a worker waits
+      // Local chunk files whose paths the workers cannot work out themselves (they ask
+      // nothing otherwise): a synchronous stat answers in microseconds, and a worker waits
       // for this answer, so it beats a round trip through libuv's thread pool.
       return ids.map((id) => this.firstOffer(id) && !existsSync(this.chunkPath!(id)));
     }
     return Promise.all(ids.map(async (id) => this.firstOffer(id) && !(await this.store.hasChunk(id))));
   }
 
-  written(_id: ChunkId, frameSize: number): void {
+  written(id: ChunkId, frameSize: number): void {
+    // Workers storing chunk files check the files each on their own: two of them may write
+    // the same new chunk at about the same time (same bytes, atomic rename). Count it once.
+    if (this.counted.has(id)) return;
+    if (this.counted.size >= RECENT_LIMIT) this.counted = new Set();
+    this.counted.add(id);
     this.result.storedChunks++;
     this.result.storedBytes += frameSize;
   }

@@ -81,6 +81,27 @@ describe('makeBlob and extractBlob', () => {
     expectSameBytes(await readFile(`${indexPath}.2`), await readFile(indexPath));
   });
 
+  it('stores only the chunks a store lacks, and counts each once', async () => {
+    const { input, store, indexPath, result } = await made(12 * 1024 * 1024);
+    const files = await chunkFiles(store.path);
+    expect(result.storedChunks).toBe(files.length);
+    expect(result.storedBytes).toBe(
+      (await Promise.all(files.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0),
+    );
+    // Take every other chunk out again: a make writes back exactly those.
+    const removed = files.filter((_, i) => i % 2 === 0);
+    const bytes = (await Promise.all(removed.map((f) => stat(f)))).reduce((n, s) => n + s.size, 0);
+    for (const f of removed) rmSync(f);
+    const again = await makeBlob({ input, indexPath: `${indexPath}.2`, store, concurrency: 2 });
+    expect(again.storedChunks).toBe(removed.length);
+    expect(again.storedBytes).toBe(bytes);
+    expect(await chunkFiles(store.path)).toEqual(files);
+    expectSameBytes(await readFile(`${indexPath}.2`), await readFile(indexPath));
+    const third = await makeBlob({ input, indexPath: `${indexPath}.3`, store, concurrency: 2 });
+    expect(third.storedChunks).toBe(0);
+    expect(third.storedBytes).toBe(0);
+  });
+
   it('stores exactly the chunks of the index when runs without cuts cross section borders', async () => {
     // Periodic runs (a 1000-byte pattern) rarely contain a cut, so sections that start in
     // them do not line up with the real cuts until the run ends: the chunker then re-chunks
