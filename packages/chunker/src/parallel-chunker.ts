@@ -104,7 +104,32 @@ function planSections(fileSize: number, sizes: ChunkSizes, workers: number, forc
     forced ?? Math.min(32 * 1024 * 1024, Math.max(4 * 1024 * 1024, Math.ceil(fileSize / (4 * workers))));
   let section = Math.max(unit, Math.ceil(target / unit) * unit);
   while (section < 4 * overlap) section += unit;
-  return { section, overlap };
+  return { section, overlap, unit };
+}
+
+/**
+ * Where each section starts (and, last, the file size). Sections have the planned size,
+ * except that the last `workers` sections' worth of the file is cut into quarters: workers
+ * finish one section apart, and smaller last sections leave less idle time at the end.
+ * Every start stays a multiple of `unit`.
+ */
+function sectionStarts(
+  fileSize: number,
+  plan: { section: number; overlap: number; unit: number },
+  workers: number,
+): number[] {
+  const { section, overlap, unit } = plan;
+  let small = Math.floor(section / 4 / unit) * unit;
+  while (small < 4 * overlap) small += unit;
+  const tail = workers < 2 || small >= section ? 0 : workers * section;
+  const starts: number[] = [];
+  let at = 0;
+  while (at < fileSize) {
+    starts.push(at);
+    at += fileSize - at > tail ? section : small;
+  }
+  starts.push(fileSize);
+  return starts;
 }
 
 interface SectionResult {
@@ -145,8 +170,10 @@ export async function* chunkFile(
   }
   if (fileSize === 0) return;
   const workerCount = Math.max(1, options.concurrency ?? availableParallelism());
-  const { section, overlap } = planSections(fileSize, sizes, workerCount, options.sectionSize);
-  const sectionCount = Math.ceil(fileSize / section);
+  const plan = planSections(fileSize, sizes, workerCount, options.sectionSize);
+  const { overlap } = plan;
+  const starts = sectionStarts(fileSize, plan, workerCount);
+  const sectionCount = starts.length - 1;
   const pool = new SectionPool(Math.min(workerCount, sectionCount), options.sink, options.signal);
   // Bytes read by each task whose section is not yet yielded, capped at its own section:
   // a worker reads ahead into the overlap and the next section, which that section's task
@@ -170,7 +197,7 @@ export async function* chunkFile(
   };
   const chunkFiles = chunkFileLayoutOf(options.sink);
   const sectionTask = (k: number, from: number, storeAll: boolean): Omit<SectionTask, 'taskId'> => {
-    const end = Math.min((k + 1) * section, fileSize);
+    const end = starts[k + 1] as number;
     return {
       type: 'section',
       path,
@@ -189,7 +216,7 @@ export async function* chunkFile(
     const ahead = workerCount + 1;
     const launch = (k: number) => {
       if (k >= sectionCount || results[k] !== undefined) return;
-      const r = pool.run(sectionTask(k, k * section, false));
+      const r = pool.run(sectionTask(k, starts[k] as number, false));
       r.catch(() => undefined); // awaited in order below; a failure there is what reports it
       results[k] = r;
     };

@@ -130,6 +130,14 @@ describe('chunkFile', () => {
     expect(await chunkFileAll(path)).toEqual(serialChunksOf(bytes, DEFAULT_CHUNK_SIZES));
   });
 
+  it('yields the serial chunks when the last sections are cut smaller (default plan, 40 MiB)', async () => {
+    // 5 MiB sections, then 2 MiB ones for the last 10 MiB (two workers' worth).
+    const path = join(dir, 'mixed-40');
+    await writeMixedFile(path, 40 * MiB, 11);
+    const bytes = await readFile(path);
+    expect(await chunkFileAll(path, { concurrency: 2 })).toEqual(serialChunksOf(bytes, DEFAULT_CHUNK_SIZES));
+  });
+
   it('yields the serial chunks for random inputs, sizes and section sizes', async () => {
     const sizesArb = fc
       .tuple(
