@@ -9,7 +9,7 @@ import {
   StoreError,
   type StoreOpenOptions,
 } from '@desync/core';
-import { httpStoreScheme } from '@desync/store-http';
+import { httpStoreScheme } from '@desync/store-http/scheme';
 import { LocalStore, localStoreScheme } from '@desync/store-local';
 import { s3StoreScheme } from '@desync/store-s3/scheme';
 import { sshStoreScheme } from '@desync/store-ssh/scheme';
