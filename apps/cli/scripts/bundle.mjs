@@ -33,6 +33,7 @@ await build({
     '@bokuweb/zstd-wasm',
     'fs-xattr',
     '@desync/linux-attrs',
+    '@desync/sha512-mb',
     'fuse-native',
     'ssh2',
     '@aws-sdk/*',

@@ -1,7 +1,12 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { loadCodec, writeChunkFileSync, type ZstdCodec } from '@desync/core';
+import {
+  type ChunkHasher,
+  loadChunkHasher,
+  loadCodec,
+  writeChunkFileSync,
+  type ZstdCodec,
+} from '@desync/core';
 import { BoundaryScanner } from './boundary-scanner.js';
 import { WasmBuzhash } from './buzhash-wasm.js';
 import {
@@ -25,6 +30,7 @@ const port = parentPort!;
 const pendingWants = new Map<number, (reply: WantReply) => void>();
 let nextQueryId = 1;
 let codec: ZstdCodec | undefined;
+let hasher: ChunkHasher | undefined;
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -80,7 +86,7 @@ async function chunkSection(task: SectionTask): Promise<void> {
     const buf = blockBuffer(Math.max(BLOCK_SIZE, 2 * sizes.max + 64 * 1024));
     const starts: number[] = [];
     const lengths: number[] = [];
-    const idChunks: Buffer[] = [];
+    const idChunks: Uint8Array[] = [];
     let bufOffset = start; // file offset of buf[0]
     let filled = 0;
     let cs = 0; // current chunk start in buf
@@ -93,7 +99,10 @@ async function chunkSection(task: SectionTask): Promise<void> {
         filePos += n;
       }
       const eof = filePos >= fileSize;
-      const offers: Offer[] = [];
+      // The block's chunks are found first, then hashed in one call (several at once where
+      // the SHA512/256 addon runs, see loadChunkHasher).
+      const first = starts.length;
+      const blockStarts: number[] = [];
       for (;;) {
         const chunkOffset = bufOffset + cs;
         if (chunkOffset >= stopAt) {
@@ -111,14 +120,24 @@ async function chunkSection(task: SectionTask): Promise<void> {
         }
         starts.push(chunkOffset);
         lengths.push(n);
-        if (task.hash) {
-          const digest = createHash('sha512-256')
-            .update(buf.subarray(cs, cs + n))
-            .digest();
-          idChunks.push(digest);
-          if (chunkOffset >= storeFrom) offers.push({ id: digest.toString('hex'), at: cs, size: n });
-        }
+        blockStarts.push(cs);
         cs += n;
+      }
+      const offers: Offer[] = [];
+      if (task.hash && blockStarts.length > 0) {
+        hasher ??= await loadChunkHasher();
+        const digests = hasher.digestMany(
+          buf,
+          Float64Array.from(blockStarts),
+          Float64Array.from(lengths.slice(first)),
+        );
+        idChunks.push(digests);
+        for (let k = 0; k < blockStarts.length; k++) {
+          const i = first + k;
+          if ((starts[i] as number) < storeFrom) continue;
+          const id = Buffer.from(digests.buffer, digests.byteOffset + k * 32, 32).toString('hex');
+          offers.push({ id, at: blockStarts[k] as number, size: lengths[i] as number });
+        }
       }
       if (offers.length > 0) {
         if (task.chunkFiles) await storeHere(taskId, buf, offers, task.chunkFiles);
@@ -132,8 +151,12 @@ async function chunkSection(task: SectionTask): Promise<void> {
       filled -= cs;
       cs = 0;
     }
-    const ids = new Uint8Array(idChunks.length * 32);
-    for (let i = 0; i < idChunks.length; i++) ids.set(idChunks[i], i * 32);
+    const ids = new Uint8Array(starts.length * (task.hash ? 32 : 0));
+    let at = 0;
+    for (const d of idChunks) {
+      ids.set(d, at);
+      at += d.length;
+    }
     const msg: FromWorker = {
       type: 'done',
       taskId,

@@ -3,6 +3,7 @@ export { CacheStore } from './cache-store.js';
 export type { ChunkOrigin } from './chunk.js';
 export { Chunk } from './chunk.js';
 export { writeChunkFileSync } from './chunk-file.js';
+export { type ChunkHasher, loadChunkHasher, opensslChunkHasher } from './chunk-hasher.js';
 export type { ChunkId } from './chunk-id.js';
 export { chunkIdFromBytes, chunkIdToBytes, digestChunk, isChunkId, parseChunkId } from './chunk-id.js';
 export {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
+import { type ChunkHasher, loadChunkHasher, loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
 import type {
   ExtractItem,
   ExtractOutcome,
@@ -16,6 +16,7 @@ import type {
 
 const port = parentPort!;
 let codec: ZstdCodec | undefined;
+let hasher: ChunkHasher | undefined;
 // One descriptor per file for the worker's life: chunks of one target arrive by thousands.
 const fds = new Map<string, number>();
 
@@ -61,7 +62,6 @@ function readRange(path: string, offset: number, size: number): Buffer {
 // Buffers reused from chunk to chunk: a worker that allocated per chunk would leave tens
 // of MB of dead ArrayBuffers between garbage collections.
 let frameBuf = Buffer.allocUnsafeSlow(512 * 1024);
-let plainBuf = Buffer.allocUnsafeSlow(512 * 1024);
 
 /** Reads a whole chunk file into frameBuf; undefined when it does not exist. */
 function readChunkFile(path: string): Uint8Array | undefined {
@@ -89,30 +89,14 @@ function readChunkFile(path: string): Uint8Array | undefined {
   }
 }
 
-/** Decompresses a chunk file's frame into plainBuf and checks it against the id; the plain bytes or why not. */
-async function plainOfFrame(frame: Uint8Array, id: string, size: number): Promise<Uint8Array | string> {
-  codec ??= await loadCodec();
-  if (plainBuf.length < size + 1) plainBuf = Buffer.allocUnsafeSlow(size + 1);
-  let n: number;
-  try {
-    // One byte of room beyond the size tells a frame that is too long from an exact one.
-    n = codec.decompressInto(frame, plainBuf.subarray(0, size + 1));
-  } catch {
-    return 'not a valid zstd frame of the expected size';
-  }
-  if (n !== size) return `holds ${n} bytes, the index says ${size}`;
-  const plain = plainBuf.subarray(0, n);
-  const actual = digest(plain);
-  return actual === id ? plain : `content hashes to ${actual}`;
-}
-
 function writeAt(target: string, data: Uint8Array, offsets: readonly number[], skipZero: boolean): void {
   if (skipZero && isZero(data)) return;
   const fd = fdFor(target, 'r+');
   for (const at of offsets) writeAll(fd, data, at);
 }
 
-async function extractItem(item: ExtractItem, target: string, skipZero: boolean): Promise<ExtractOutcome> {
+/** The index of the first copy (a range of an existing file) that holds the item, written out; -1 if none. */
+function writeFromCopies(item: ExtractItem, target: string, skipZero: boolean): number {
   for (let k = 0; k < item.copies.length; k++) {
     const c = item.copies[k] as ExtractItem['copies'][number];
     let data: Buffer;
@@ -123,34 +107,112 @@ async function extractItem(item: ExtractItem, target: string, skipZero: boolean)
     }
     if (data.length !== item.size || digest(data) !== item.id) continue;
     writeAt(target, data, item.offsets, skipZero);
-    return { done: true, copy: k };
+    return k;
   }
-  for (let k = 0; k < item.paths.length; k++) {
-    let frame: Uint8Array | undefined;
-    try {
-      frame = readChunkFile(item.paths[k] as string);
-    } catch (err) {
-      if ((err as { invalid?: boolean }).invalid) {
-        return { done: false, invalid: { path: k, message: (err as Error).message } };
+  return -1;
+}
+
+// Plain bytes of a batch's chunks, side by side, so that they are verified in one call
+// (several chunks at once where the SHA512/256 addon runs). Reused from batch to batch.
+let arena = Buffer.allocUnsafeSlow(4 * 1024 * 1024 + 512 * 1024);
+
+/** A chunk decompressed into the arena, waiting for its hash check. */
+interface Unverified {
+  item: number;
+  path: number;
+  at: number;
+  size: number;
+}
+
+/**
+ * Extracts a batch: for each item, the first source that yields bytes hashing to its id
+ * (ranges of existing files, then the stores' chunk files, in order) is written at every
+ * offset of the item in `target`. A chunk file that exists but does not hold the chunk
+ * ends the item's search (reported as invalid).
+ */
+async function extractBatch(
+  items: ExtractItem[],
+  target: string,
+  skipZero: boolean,
+): Promise<ExtractOutcome[]> {
+  codec ??= await loadCodec();
+  hasher ??= await loadChunkHasher();
+  const outcomes: ExtractOutcome[] = items.map(() => ({ done: false }));
+  let pending: Unverified[] = [];
+  let used = 0;
+  const verifyPending = (): void => {
+    if (pending.length === 0) return;
+    const digests = Buffer.from(
+      hasher!.digestMany(
+        arena,
+        Float64Array.from(pending, (u) => u.at),
+        Float64Array.from(pending, (u) => u.size),
+      ),
+    );
+    pending.forEach((u, j) => {
+      const item = items[u.item] as ExtractItem;
+      const actual = digests.toString('hex', j * 32, j * 32 + 32);
+      if (actual !== item.id) {
+        outcomes[u.item] = { done: false, invalid: { path: u.path, message: `content hashes to ${actual}` } };
+        return;
       }
-      throw err;
+      writeAt(target, arena.subarray(u.at, u.at + u.size), item.offsets, skipZero);
+      outcomes[u.item] = { done: true, path: u.path };
+    });
+    pending = [];
+    used = 0;
+  };
+  for (const [k, item] of items.entries()) {
+    const copy = writeFromCopies(item, target, skipZero);
+    if (copy >= 0) {
+      outcomes[k] = { done: true, copy };
+      continue;
     }
-    if (!frame) continue;
-    const plain = await plainOfFrame(frame, item.id, item.size);
-    if (typeof plain === 'string') return { done: false, invalid: { path: k, message: plain } };
-    writeAt(target, plain, item.offsets, skipZero);
-    return { done: true, path: k };
+    for (let p = 0; p < item.paths.length; p++) {
+      let frame: Uint8Array | undefined;
+      try {
+        frame = readChunkFile(item.paths[p] as string);
+      } catch (err) {
+        if (!(err as { invalid?: boolean }).invalid) throw err;
+        outcomes[k] = { done: false, invalid: { path: p, message: (err as Error).message } };
+        break;
+      }
+      if (!frame) continue;
+      // One byte of room beyond the size tells a frame that is too long from an exact one.
+      if (used + item.size + 1 > arena.length) {
+        verifyPending();
+        if (item.size + 1 > arena.length) arena = Buffer.allocUnsafeSlow(item.size + 1);
+      }
+      let n: number;
+      try {
+        n = codec.decompressInto(frame, arena.subarray(used, used + item.size + 1));
+      } catch {
+        outcomes[k] = {
+          done: false,
+          invalid: { path: p, message: 'not a valid zstd frame of the expected size' },
+        };
+        break;
+      }
+      if (n !== item.size) {
+        outcomes[k] = {
+          done: false,
+          invalid: { path: p, message: `holds ${n} bytes, the index says ${item.size}` },
+        };
+        break;
+      }
+      pending.push({ item: k, path: p, at: used, size: n });
+      used += n;
+      break;
+    }
   }
-  return { done: false };
+  verifyPending();
+  return outcomes;
 }
 
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
-    case 'extract-batch': {
-      const outcomes: ExtractOutcome[] = [];
-      for (const item of task.items) outcomes.push(await extractItem(item, task.target, task.skipZero));
-      return { ok: true, outcomes };
-    }
+    case 'extract-batch':
+      return { ok: true, outcomes: await extractBatch(task.items, task.target, task.skipZero) };
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {
