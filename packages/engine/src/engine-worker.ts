@@ -149,6 +149,13 @@ async function extractBatch(
         Float64Array.from(pending, (u) => u.size),
       ),
     );
+    // Verified chunks that lie back to back both in the arena and in the target (the usual
+    // case: a batch is consecutive chunks of the index) go out in one write.
+    let run: { at: number; end: number; to: number } | undefined;
+    const flushRun = (): void => {
+      if (run) writeAll(fdFor(target, 'r+'), arena.subarray(run.at, run.end), run.to);
+      run = undefined;
+    };
     pending.forEach((u, j) => {
       const item = items[u.item] as ExtractItem;
       const actual = digests.toString('hex', j * 32, j * 32 + 32);
@@ -156,9 +163,20 @@ async function extractBatch(
         outcomes[u.item] = { done: false, invalid: { path: u.path, message: `content hashes to ${actual}` } };
         return;
       }
-      writeAt(target, arena.subarray(u.at, u.at + u.size), item.offsets, skipZero);
       outcomes[u.item] = { done: true, path: u.path };
+      const data = arena.subarray(u.at, u.at + u.size);
+      const to = item.offsets[0] as number;
+      if (item.offsets.length > 1 || (skipZero && isZero(data))) {
+        flushRun();
+        writeAt(target, data, item.offsets, skipZero);
+      } else if (run && run.end === u.at && run.to + (run.end - run.at) === to) {
+        run.end += u.size;
+      } else {
+        flushRun();
+        run = { at: u.at, end: u.at + u.size, to };
+      }
     });
+    flushRun();
     pending = [];
     used = 0;
   };

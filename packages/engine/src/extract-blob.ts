@@ -67,7 +67,7 @@ interface Group {
 
 // Chunks per worker message on the local path: one message per chunk cost as much CPU as
 // hashing a tenth of the data.
-const BATCH_CHUNKS = 16;
+const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
 /** SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size. */

@@ -13,6 +13,7 @@ import {
 import { readIndex } from '@desync/index-format';
 import { LocalStore } from '@desync/store-local';
 import { makeTempDir, randomBytes, removeTempDir, writeMixedFile, writeRandomFile } from '@desync/testkit';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   chopFile,
@@ -304,5 +305,62 @@ describe('store operations', () => {
       pos += c.size;
     }
     expect(pos).toBe(data.length);
+  });
+});
+
+describe('extractBlob batches', () => {
+  // Small chunks put many chunks in each worker batch: runs written in one go, zero chunks
+  // left as holes in the middle of a run, repeated chunks, and a corrupt chunk among them.
+  const sizes = { min: 1024, avg: 4096, max: 16384 };
+
+  it('writes files of random, zero and repeated pieces byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('random' as const), size: fc.integer({ min: 1, max: 40_000 }) }),
+            fc.record({ kind: fc.constant('zero' as const), size: fc.integer({ min: 1, max: 40_000 }) }),
+            fc.record({ kind: fc.constant('repeat' as const), size: fc.integer({ min: 1, max: 3 }) }),
+          ),
+          { minLength: 1, maxLength: 30 },
+        ),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        async (pieces, seed) => {
+          const parts: Buffer[] = [];
+          for (const [k, p] of pieces.entries()) {
+            if (p.kind === 'random') parts.push(Buffer.from(randomBytes(p.size, seed + k)));
+            else if (p.kind === 'zero') parts.push(Buffer.alloc(p.size));
+            else if (parts.length > 0) parts.push(...parts.slice(-p.size));
+          }
+          const bytes = Buffer.concat(parts);
+          const input = join(dir, `in-${seed}.bin`);
+          await writeFile(input, bytes);
+          const store = new LocalStore({ path: join(dir, 'batch-store') });
+          const indexPath = join(dir, `in-${seed}.caibx`);
+          await makeBlob({ input, indexPath, store, chunkSizes: sizes, concurrency: 2 });
+          const out = join(dir, `out-${seed}.bin`);
+          await extractBlob({ index: await readIndex(indexPath), store, output: out, workers: 2 });
+          expectSameBytes(await readFile(out), bytes);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('fails with ChunkInvalid on a corrupt chunk amid a batch and leaves nothing', async () => {
+    const input = join(dir, 'in.bin');
+    await writeFile(input, Buffer.from(randomBytes(400_000, 3)));
+    const store = new LocalStore({ path: join(dir, 'store') });
+    const indexPath = join(dir, 'in.caibx');
+    await makeBlob({ input, indexPath, store, chunkSizes: sizes });
+    const index = await readIndex(indexPath);
+    expect(index.length).toBeGreaterThan(40);
+    // A valid frame of other bytes, in the place of a chunk in the middle of the first batch.
+    const victim = index.id(10);
+    const other = index.id(11);
+    await writeFile(store.chunkPath(victim), await readFile(store.chunkPath(other)));
+    const out = join(dir, 'out.bin');
+    await expect(extractBlob({ index, store, output: out })).rejects.toBeInstanceOf(ChunkInvalid);
+    expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
   });
 });
