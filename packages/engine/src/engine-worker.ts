@@ -95,95 +95,70 @@ function writeAt(target: string, data: Uint8Array, offsets: readonly number[], s
   for (const at of offsets) writeAll(fd, data, at);
 }
 
-/** The index of the first copy (a range of an existing file) that holds the item, written out; -1 if none. */
-function writeFromCopies(item: ExtractItem, target: string, skipZero: boolean): number {
+/** Reads `buf.length` bytes of `path` at `offset` into `buf`; how many there were. */
+function readRangeInto(path: string, offset: number, buf: Buffer): number {
+  const fd = fdFor(path, 'r');
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** The index of the first copy (a range of an existing file) holding the item, read into `slot`; -1 if none. */
+function readFromCopies(item: ExtractItem, slot: Buffer): number {
   for (let k = 0; k < item.copies.length; k++) {
     const c = item.copies[k] as ExtractItem['copies'][number];
-    let data: Buffer;
+    let got: number;
     try {
-      data = readRange(c.file, c.offset, item.size);
+      got = readRangeInto(c.file, c.offset, slot);
     } catch {
       continue; // an unreadable seed only costs a fetch
     }
-    if (data.length !== item.size || digest(data) !== item.id) continue;
-    writeAt(target, data, item.offsets, skipZero);
-    return k;
+    if (got === item.size && digest(slot) === item.id) return k;
   }
   return -1;
 }
 
-// Plain bytes of a batch's chunks, side by side, so that they are verified in one call
-// (several chunks at once where the SHA512/256 addon runs). Reused from batch to batch.
-let arena = Buffer.allocUnsafeSlow(4 * 1024 * 1024 + 512 * 1024);
-
-/** A chunk decompressed into the arena, waiting for its hash check. */
+/** A chunk decompressed into the batch's buffer, waiting for its hash check. */
 interface Unverified {
   item: number;
   path: number;
   at: number;
-  size: number;
 }
 
 /**
- * Extracts a batch: for each item, the first source that yields bytes hashing to its id
- * (ranges of existing files, then the stores' chunk files, in order) is written at every
- * offset of the item in `target`. A chunk file that exists but does not hold the chunk
- * ends the item's search (reported as invalid).
+ * Extracts a batch into one new buffer: for each item, the first source that yields bytes
+ * hashing to its id (ranges of existing files, then the stores' chunk files, in order) is
+ * placed in the buffer. A chunk file that exists but does not hold the chunk ends the
+ * item's search (reported as invalid). The main thread writes the buffer out (`writes`:
+ * buffer position, size, target offset): one writer per file, since two threads writing
+ * into one file contend for its lock and cost twice the system time.
  */
-async function extractBatch(
-  items: ExtractItem[],
-  target: string,
-  skipZero: boolean,
-): Promise<ExtractOutcome[]> {
+async function extractBatch(items: ExtractItem[], skipZero: boolean): Promise<WorkerResult> {
   codec ??= await loadCodec();
   hasher ??= await loadChunkHasher();
+  // One byte of room beyond the last chunk: decompression into a slot of size + 1 tells a
+  // frame that is too long from an exact one (the byte spills into the next slot, unused yet).
+  let total = 1;
+  for (const item of items) total += item.size;
+  const data = Buffer.allocUnsafeSlow(total);
   const outcomes: ExtractOutcome[] = items.map(() => ({ done: false }));
-  let pending: Unverified[] = [];
-  let used = 0;
-  const verifyPending = (): void => {
-    if (pending.length === 0) return;
-    const digests = Buffer.from(
-      hasher!.digestMany(
-        arena,
-        Float64Array.from(pending, (u) => u.at),
-        Float64Array.from(pending, (u) => u.size),
-      ),
-    );
-    // Verified chunks that lie back to back both in the arena and in the target (the usual
-    // case: a batch is consecutive chunks of the index) go out in one write.
-    let run: { at: number; end: number; to: number } | undefined;
-    const flushRun = (): void => {
-      if (run) writeAll(fdFor(target, 'r+'), arena.subarray(run.at, run.end), run.to);
-      run = undefined;
-    };
-    pending.forEach((u, j) => {
-      const item = items[u.item] as ExtractItem;
-      const actual = digests.toString('hex', j * 32, j * 32 + 32);
-      if (actual !== item.id) {
-        outcomes[u.item] = { done: false, invalid: { path: u.path, message: `content hashes to ${actual}` } };
-        return;
-      }
-      outcomes[u.item] = { done: true, path: u.path };
-      const data = arena.subarray(u.at, u.at + u.size);
-      const to = item.offsets[0] as number;
-      if (item.offsets.length > 1 || (skipZero && isZero(data))) {
-        flushRun();
-        writeAt(target, data, item.offsets, skipZero);
-      } else if (run && run.end === u.at && run.to + (run.end - run.at) === to) {
-        run.end += u.size;
-      } else {
-        flushRun();
-        run = { at: u.at, end: u.at + u.size, to };
-      }
-    });
-    flushRun();
-    pending = [];
-    used = 0;
+  const pending: Unverified[] = [];
+  const writes: number[] = [];
+  const place = (item: ExtractItem, at: number): void => {
+    if (skipZero && isZero(data.subarray(at, at + item.size))) return; // a hole already
+    for (const offset of item.offsets) writes.push(at, item.size, offset);
   };
+  let used = 0;
   for (const [k, item] of items.entries()) {
-    const copy = writeFromCopies(item, target, skipZero);
+    const copy = readFromCopies(item, data.subarray(used, used + item.size));
     if (copy >= 0) {
       outcomes[k] = { done: true, copy };
+      place(item, used);
+      used += item.size;
       continue;
     }
     for (let p = 0; p < item.paths.length; p++) {
@@ -196,14 +171,9 @@ async function extractBatch(
         break;
       }
       if (!frame) continue;
-      // One byte of room beyond the size tells a frame that is too long from an exact one.
-      if (used + item.size + 1 > arena.length) {
-        verifyPending();
-        if (item.size + 1 > arena.length) arena = Buffer.allocUnsafeSlow(item.size + 1);
-      }
       let n: number;
       try {
-        n = codec.decompressInto(frame, arena.subarray(used, used + item.size + 1));
+        n = codec.decompressInto(frame, data.subarray(used, used + item.size + 1));
       } catch {
         outcomes[k] = {
           done: false,
@@ -218,19 +188,38 @@ async function extractBatch(
         };
         break;
       }
-      pending.push({ item: k, path: p, at: used, size: n });
+      pending.push({ item: k, path: p, at: used });
       used += n;
       break;
     }
   }
-  verifyPending();
-  return outcomes;
+  if (pending.length > 0) {
+    // Every chunk of the batch in one call: several at once where the SHA512/256 addon runs.
+    const digests = Buffer.from(
+      hasher.digestMany(
+        data,
+        Float64Array.from(pending, (u) => u.at),
+        Float64Array.from(pending, (u) => (items[u.item] as ExtractItem).size),
+      ),
+    );
+    pending.forEach((u, j) => {
+      const item = items[u.item] as ExtractItem;
+      const actual = digests.toString('hex', j * 32, j * 32 + 32);
+      if (actual !== item.id) {
+        outcomes[u.item] = { done: false, invalid: { path: u.path, message: `content hashes to ${actual}` } };
+        return;
+      }
+      outcomes[u.item] = { done: true, path: u.path };
+      place(item, u.at);
+    });
+  }
+  return { ok: true, outcomes, data, writes: Float64Array.from(writes) };
 }
 
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
     case 'extract-batch':
-      return { ok: true, outcomes: await extractBatch(task.items, task.target, task.skipZero) };
+      return extractBatch(task.items, task.skipZero);
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {
@@ -286,9 +275,10 @@ port.on('message', (req: WorkerRequest) => {
   run(req.task).then(
     (result) => {
       const transfer: ArrayBuffer[] = [];
-      const buf = result.ok ? (result.frame ?? result.plain) : undefined;
+      const buf = result.ok ? (result.frame ?? result.plain ?? result.data) : undefined;
       if (buf && buf.byteOffset === 0 && buf.buffer.byteLength === buf.byteLength)
         transfer.push(buf.buffer as ArrayBuffer);
+      if (result.ok && result.writes) transfer.push(result.writes.buffer as ArrayBuffer);
       port.postMessage({ seq: req.seq, result } satisfies WorkerResponse, transfer);
     },
     (err: Error & { code?: string; invalid?: boolean }) => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import {
   type ChunkId,
@@ -69,6 +70,26 @@ interface Group {
 // hashing a tenth of the data.
 const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Writes the pieces of a batch's buffer (`writes`: position in data, size, target offset,
+ * per piece), pieces that follow each other in both in one write.
+ */
+function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
+  let i = 0;
+  while (i < writes.length) {
+    const at = writes[i] as number;
+    const to = writes[i + 2] as number;
+    let size = writes[i + 1] as number;
+    i += 3;
+    while (i < writes.length && writes[i] === at + size && writes[i + 2] === to + size) {
+      size += writes[i + 1] as number;
+      i += 3;
+    }
+    let done = 0;
+    while (done < size) done += writeSync(fd, data, at + done, size - done, to + done);
+  }
+}
 
 /** SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size. */
 function zeroChunkId(size: number): string {
@@ -165,6 +186,12 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
   }
   const pool = new WorkerPool(options.workers);
+  // The main thread writes what the workers' batches read and verified: one writer per file.
+  let fd: number | undefined;
+  const closeFd = (): void => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
   const fileStores = fileStoresOf(store);
   const concurrency = options.concurrency ?? 10;
   const result: ExtractBlobResult = {
@@ -298,9 +325,17 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         const items = batch.map(itemOf);
         let outcomes: ExtractOutcome[];
         if (items.some((it) => it.copies.length > 0 || it.paths.length > 0)) {
-          const r = await pool.run({ type: 'extract-batch', target: temp, skipZero: true, items });
+          const r = await pool.run({ type: 'extract-batch', skipZero: true, items });
           if (!r.ok) throw new FileError(output, r.code ? describeSystemError(r) : r.message);
           outcomes = r.outcomes ?? [];
+          if (r.data && r.writes) {
+            try {
+              fd ??= openSync(temp, 'r+');
+              writePieces(fd, r.data, r.writes);
+            } catch (err) {
+              throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
+            }
+          }
         } else {
           outcomes = items.map(() => ({ done: false }));
         }
@@ -323,12 +358,16 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       options.signal,
     );
     await pool.close();
+    closeFd();
     await rename(temp, output).catch((err) => {
       throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
     });
     return result;
   } catch (err) {
     await pool.close();
+    try {
+      closeFd();
+    } catch {}
     await unlink(temp).catch(() => undefined);
     throw err;
   } finally {

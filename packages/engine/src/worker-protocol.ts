@@ -16,10 +16,10 @@ export type WorkerTask =
       /**
        * Extraction of several chunks in one message: for each item, the first source that
        * yields bytes hashing to its id (ranges of existing files, then the stores' chunk
-       * files) is written at every offset of the item in `target`.
+       * files) is placed in one buffer returned as `data`, with `writes` saying where each
+       * piece goes; the caller writes them (one writer per file).
        */
       type: 'extract-batch';
-      target: string;
       skipZero: boolean;
       items: ExtractItem[];
     }
@@ -78,6 +78,9 @@ export type WorkerResult =
       frame?: Uint8Array;
       plain?: Uint8Array;
       outcomes?: ExtractOutcome[];
+      /** extract-batch: the chunks' bytes, and per piece to write: position in data, size, target offset. */
+      data?: Uint8Array;
+      writes?: Float64Array;
     }
   | {
       ok: false;
