@@ -122,6 +122,10 @@ function readFromCopies(item: ExtractItem, slot: Buffer): number {
   return -1;
 }
 
+// Batch buffers are made this large (batches end at 4 MiB plus a chunk) so any batch fits one
+// handed back for reuse.
+const BATCH_BUFFER_BYTES = 4 * 1024 * 1024 + 512 * 1024;
+
 /** A chunk decompressed into the batch's buffer, waiting for its hash check. */
 interface Unverified {
   item: number;
@@ -137,14 +141,21 @@ interface Unverified {
  * buffer position, size, target offset): one writer per file, since two threads writing
  * into one file contend for its lock and cost twice the system time.
  */
-async function extractBatch(items: ExtractItem[], skipZero: boolean): Promise<WorkerResult> {
+async function extractBatch(
+  items: ExtractItem[],
+  skipZero: boolean,
+  spare?: ArrayBuffer,
+): Promise<WorkerResult> {
   codec ??= await loadCodec();
   hasher ??= await loadChunkHasher();
   // One byte of room beyond the last chunk: decompression into a slot of size + 1 tells a
   // frame that is too long from an exact one (the byte spills into the next slot, unused yet).
   let total = 1;
   for (const item of items) total += item.size;
-  const data = Buffer.allocUnsafeSlow(total);
+  const data =
+    spare && spare.byteLength >= total
+      ? Buffer.from(spare, 0, total)
+      : Buffer.from(new ArrayBuffer(Math.max(total, BATCH_BUFFER_BYTES)), 0, total);
   const outcomes: ExtractOutcome[] = items.map(() => ({ done: false }));
   const pending: Unverified[] = [];
   const writes: number[] = [];
@@ -219,7 +230,7 @@ async function extractBatch(items: ExtractItem[], skipZero: boolean): Promise<Wo
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
     case 'extract-batch':
-      return extractBatch(task.items, task.skipZero);
+      return extractBatch(task.items, task.skipZero, task.buffer);
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {
@@ -275,9 +286,11 @@ port.on('message', (req: WorkerRequest) => {
   run(req.task).then(
     (result) => {
       const transfer: ArrayBuffer[] = [];
-      const buf = result.ok ? (result.frame ?? result.plain ?? result.data) : undefined;
+      const buf = result.ok ? (result.frame ?? result.plain) : undefined;
       if (buf && buf.byteOffset === 0 && buf.buffer.byteLength === buf.byteLength)
         transfer.push(buf.buffer as ArrayBuffer);
+      // A batch's buffer is its own (fresh or handed back): it moves whole, to be reused.
+      if (result.ok && result.data) transfer.push(result.data.buffer as ArrayBuffer);
       if (result.ok && result.writes) transfer.push(result.writes.buffer as ArrayBuffer);
       port.postMessage({ seq: req.seq, result } satisfies WorkerResponse, transfer);
     },

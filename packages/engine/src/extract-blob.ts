@@ -187,7 +187,9 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
   }
   const pool = new WorkerPool(options.workers);
   // The main thread writes what the workers' batches read and verified: one writer per file.
+  // Written batches' buffers go back to the workers with later batches.
   let fd: number | undefined;
+  const spares: ArrayBuffer[] = [];
   const closeFd = (): void => {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
@@ -320,18 +322,24 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
 
     await forEachBounded(
       batches,
-      local ? Math.max(concurrency, 4) : concurrency,
+      // Local batches: three per worker keep every worker busy; more would only hold memory.
+      local ? 3 * pool.size : concurrency,
       async (batch) => {
         const items = batch.map(itemOf);
         let outcomes: ExtractOutcome[];
         if (items.some((it) => it.copies.length > 0 || it.paths.length > 0)) {
-          const r = await pool.run({ type: 'extract-batch', skipZero: true, items });
+          const buffer = spares.pop();
+          const r = await pool.run(
+            { type: 'extract-batch', skipZero: true, items, buffer },
+            buffer ? [buffer] : [],
+          );
           if (!r.ok) throw new FileError(output, r.code ? describeSystemError(r) : r.message);
           outcomes = r.outcomes ?? [];
           if (r.data && r.writes) {
             try {
               fd ??= openSync(temp, 'r+');
               writePieces(fd, r.data, r.writes);
+              spares.push(r.data.buffer as ArrayBuffer);
             } catch (err) {
               throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
             }

@@ -34,6 +34,11 @@ export class WorkerPool {
     }
   }
 
+  /** How many worker threads run tasks. */
+  get size(): number {
+    return this.workers.length;
+  }
+
   /** Runs a task; buffers in `transfer` move to the worker (the caller must not reuse them). */
   run(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     if (this.crashed) return Promise.resolve({ ok: false, kind: 'io', message: this.crashed.message });

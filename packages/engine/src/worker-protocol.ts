@@ -21,6 +21,8 @@ export type WorkerTask =
        */
       type: 'extract-batch';
       skipZero: boolean;
+      /** A buffer of an earlier batch, handed back for reuse (fresh memory costs page faults). */
+      buffer?: ArrayBuffer;
       items: ExtractItem[];
     }
   | {
