@@ -5,7 +5,7 @@ import * as nodeModule from 'node:module';
 // cache; the call is skipped there. Called before the bundle loads so it is cached too.
 nodeModule.enableCompileCache?.();
 // The whole CLI in one bundle (scripts/bundle.mjs); oclif finds the commands in the same file.
-const { execute, versionText } = await import('../dist/bundle/desync.js');
+const { execute, prewarmFor, versionText } = await import('../dist/bundle/desync.js');
 
 let args = process.argv.slice(2);
 // casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:
@@ -18,5 +18,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // oclif's own version line does not know which zstd codec this runtime loads.
   console.log(await versionText());
 } else {
+  prewarmFor(args);
   await execute({ args, dir: import.meta.url });
 }

@@ -4,4 +4,5 @@
 export { execute } from '@oclif/core';
 export { COMMANDS } from './commands.js';
 export { commandNotFound } from './hooks.js';
+export { prewarmFor } from './prewarm.js';
 export { versionText } from './version.js';

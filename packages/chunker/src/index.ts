@@ -14,5 +14,5 @@ export {
 export type { StreamChunk } from './chunk-stream.js';
 export { chunkStream } from './chunk-stream.js';
 export type { ChunkFileOptions, ChunkRecord, ChunkSink } from './parallel-chunker.js';
-export { chunkFile } from './parallel-chunker.js';
-export { WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';
+export { chunkFile, prewarmChunkWorkers } from './parallel-chunker.js';
+export { prewarmWorkers, takeWorker, WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';

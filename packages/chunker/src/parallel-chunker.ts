@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Aborted, type ChunkId, chunkIdFromBytes, describeSystemError, FileError } from '@desync/core';
 import { type ChunkSizes, DEFAULT_CHUNK_SIZES, WINDOW_SIZE } from './chunk-sizes.js';
 import {
@@ -11,7 +11,7 @@ import {
   type SectionTask,
   type ToWorker,
 } from './chunk-worker-protocol.js';
-import { WORKER_OPTIONS, workerScriptUrl } from './worker-url.js';
+import { prewarmWorkers, takeWorker, workerScriptUrl } from './worker-url.js';
 
 /** A chunk of a file: where it starts, its length, and its id when hashing. */
 export interface ChunkRecord {
@@ -284,6 +284,11 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** Starts the chunk workers of a coming chunkFile now (see prewarmWorkers); default one per CPU. */
+export function prewarmChunkWorkers(count: number = availableParallelism()): void {
+  prewarmWorkers(workerScriptUrl(import.meta.url, 'chunk-worker.js'), count);
+}
+
 /** A fixed set of chunk workers, one section at a time each. */
 class SectionPool {
   private readonly idle: Worker[] = [];
@@ -303,7 +308,7 @@ class SectionPool {
   ) {
     const url = workerScriptUrl(import.meta.url, 'chunk-worker.js');
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, WORKER_OPTIONS);
+      const w = takeWorker(url);
       w.on('message', (msg: FromWorker) => this.onMessage(w, msg));
       w.on('error', (err) => this.fail(err));
       this.all.push(w);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 /**
  * The URL of a compiled worker script next to `base` (an import.meta.url). When the caller
@@ -17,3 +18,35 @@ export function workerScriptUrl(base: string, name: string): URL {
  * to tens of MB, which on a 2-core machine costs more memory than it saves time.
  */
 export const WORKER_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } } as const;
+
+/** Workers started ahead of need (prewarmWorkers), by script URL; `failed` once they error or exit. */
+const warm = new Map<string, { worker: Worker; failed: boolean }[]>();
+
+/**
+ * Starts `count` workers of `url` ahead of need: a worker thread takes tens of milliseconds
+ * to boot, which a command can spend parsing its arguments instead of waiting. They do not
+ * keep the process alive until a pool takes them (takeWorker).
+ */
+export function prewarmWorkers(url: URL, count: number): void {
+  const list = warm.get(url.href) ?? [];
+  for (let i = list.length; i < count; i++) {
+    const entry = { worker: new Worker(url, WORKER_OPTIONS), failed: false };
+    entry.worker.unref();
+    entry.worker.once('error', () => (entry.failed = true));
+    entry.worker.once('exit', () => (entry.failed = true));
+    list.push(entry);
+  }
+  warm.set(url.href, list);
+}
+
+/** A worker of `url`: one started by prewarmWorkers when there is a healthy one, else a new one. */
+export function takeWorker(url: URL): Worker {
+  const list = warm.get(url.href);
+  while (list && list.length > 0) {
+    const entry = list.pop()!;
+    if (entry.failed) continue;
+    entry.worker.ref();
+    return entry.worker;
+  }
+  return new Worker(url, WORKER_OPTIONS);
+}

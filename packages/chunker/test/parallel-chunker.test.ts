@@ -457,3 +457,28 @@ describe('chunkFile with a sink of chunk files', () => {
     }
   });
 });
+
+describe('prewarmChunkWorkers', () => {
+  it('starts workers that a later chunkFile takes and uses', async () => {
+    const { prewarmChunkWorkers } = await import('../src/index.js');
+    const bytes = bytesWithRuns(3 * MiB, 100 * KiB, 4);
+    const path = await writeTemp(bytes);
+    prewarmChunkWorkers(2);
+    expect(await chunkFileAll(path, { sectionSize: MiB, concurrency: 2 })).toEqual(
+      serialChunksOf(bytes, DEFAULT_CHUNK_SIZES),
+    );
+  });
+
+  it('does not keep a process alive when nothing takes the workers', async () => {
+    const { execFile } = await import('node:child_process');
+    const entry = new URL('../dist/index.js', import.meta.url).href;
+    const script = `import { prewarmChunkWorkers } from ${JSON.stringify(entry)}; prewarmChunkWorkers(2);`;
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const child = execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

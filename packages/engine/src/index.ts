@@ -40,3 +40,4 @@ export type {
 export { chopFile, fillCache, pruneStore, uniqueChunkIds, verifyStore } from './store-ops.js';
 export type { ChunkMismatch, VerifyIndexOptions, VerifyIndexResult } from './verify-index.js';
 export { verifyIndex } from './verify-index.js';
+export { prewarmEngineWorkers } from './worker-pool.js';

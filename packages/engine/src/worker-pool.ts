@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { WORKER_OPTIONS, workerScriptUrl } from '@desync/chunker';
+import type { Worker } from 'node:worker_threads';
+import { prewarmWorkers, takeWorker, workerScriptUrl } from '@desync/chunker';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
 
 /**
@@ -17,7 +17,7 @@ export class WorkerPool {
   constructor(size: number = availableParallelism()) {
     const url = workerScriptUrl(import.meta.url, 'engine-worker.js');
     for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(url, WORKER_OPTIONS);
+      const worker = takeWorker(url);
       const slot = { worker, inFlight: 0 };
       worker.on('message', (msg: WorkerResponse) => {
         slot.inFlight--;
@@ -71,6 +71,11 @@ export class WorkerPool {
     }
     await Promise.all(this.workers.map((s) => s.worker.terminate()));
   }
+}
+
+/** Starts the engine workers of a coming pool now (see prewarmWorkers); default one per CPU. */
+export function prewarmEngineWorkers(count: number = availableParallelism()): void {
+  prewarmWorkers(workerScriptUrl(import.meta.url, 'engine-worker.js'), count);
 }
 
 /** The ArrayBuffer of `data` when it can be moved to a worker without affecting others. */
