@@ -315,6 +315,8 @@ class SectionPool {
       this.idle.push(w);
     }
     signal?.addEventListener('abort', () => this.fail(new Aborted({ cause: signal.reason })), { once: true });
+    // An abort while chunkFile awaited its stat has no event left to hear.
+    if (signal?.aborted) this.fail(new Aborted({ cause: signal.reason }));
   }
 
   run(task: Omit<SectionTask, 'taskId'>, urgent = false): Promise<SectionResult> {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
 import {
+  Aborted,
   Chunk,
   type ChunkId,
   type FileStore,
@@ -79,6 +80,8 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
       }
     }
     await sink?.drain();
+    // A signal that came after the last chunk still stops make before the index appears.
+    if (options.signal?.aborted) throw new Aborted({ cause: options.signal.reason });
     await writer.finish(async (completeIndex) => {
       if (!sink || !options.store) return;
       const index = await readIndex(completeIndex);
