@@ -48,14 +48,8 @@ function writeAll(fd: number, data: Uint8Array, position: number): void {
 }
 
 function readRange(path: string, offset: number, size: number): Buffer {
-  const fd = fdFor(path, 'r');
   const buf = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const n = readSync(fd, buf, got, size - got, offset + got);
-    if (n === 0) break;
-    got += n;
-  }
+  const got = readRangeInto(path, offset, buf);
   return got === size ? buf : buf.subarray(0, got);
 }
 
