@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // Node >= 22.1 caches compiled modules on disk: later runs start faster. Node 20 has no such
 // cache; the call is skipped there. Called before the bundle loads so it is cached too.
@@ -19,5 +21,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   console.log(await versionText());
 } else {
   prewarmFor(args);
-  await execute({ args, dir: import.meta.url });
+  // The package's root and package.json given, oclif need not search the directories above.
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  await execute({ args, loadOptions: { root, pjson } });
 }

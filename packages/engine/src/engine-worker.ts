@@ -17,6 +17,10 @@ import type {
 const port = parentPort!;
 let codec: ZstdCodec | undefined;
 let hasher: ChunkHasher | undefined;
+// Loaded while the thread waits for its first task (workers are started ahead of need), so
+// the first task does not wait for them; a failure surfaces where a task awaits them.
+loadCodec().catch(() => undefined);
+loadChunkHasher().catch(() => undefined);
 // One descriptor per file for the worker's life: chunks of one target arrive by thousands.
 const fds = new Map<string, number>();
 

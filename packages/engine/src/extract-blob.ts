@@ -60,10 +60,29 @@ export interface ExtractBlobResult {
 }
 
 /** One distinct chunk of the index and every place it goes. */
-interface Group {
-  id: ChunkId;
-  size: number;
-  offsets: number[];
+class Group {
+  readonly offsets: number[];
+  private hex: ChunkId | undefined;
+
+  constructor(
+    private readonly index: ChunkIndex,
+    /** Position in the index of the chunk's first appearance. */
+    readonly first: number,
+    readonly size: number,
+    start: number,
+  ) {
+    this.offsets = [start];
+  }
+
+  /** The id as text, made when first asked: grouping compares raw bytes. */
+  get id(): ChunkId {
+    this.hex ??= this.index.id(this.first);
+    return this.hex;
+  }
+
+  hasId(bytes: Uint8Array): boolean {
+    return Buffer.compare(this.index.idBytesAt(this.first), bytes) === 0;
+  }
 }
 
 // Chunks per worker message on the local path: one message per chunk cost as much CPU as
@@ -109,27 +128,33 @@ function shortKey(bytes: Uint8Array): number {
   );
 }
 
-/** The distinct chunks of `index` in order of first appearance, each with all its offsets. */
+/**
+ * The distinct chunks of `index` in order of first appearance, each with all its offsets.
+ * Raw ids only: the extraction's first batch waits for this pass.
+ */
 function groupChunks(index: ChunkIndex): Group[] {
   const groups: Group[] = [];
   const byKey = new Map<number, Group | Group[]>();
+  let start = 0;
   for (let i = 0; i < index.length; i++) {
-    const c = index.chunk(i);
-    const key = shortKey(index.idBytesAt(i));
+    const end = index.end(i);
+    const bytes = index.idBytesAt(i);
+    const key = shortKey(bytes);
     const found = byKey.get(key);
     const same = Array.isArray(found)
-      ? found.find((g) => g.id === c.id)
-      : found?.id === c.id
+      ? found.find((g) => g.hasId(bytes))
+      : found?.hasId(bytes)
         ? found
         : undefined;
     if (same) {
-      same.offsets.push(c.start);
-      continue;
+      same.offsets.push(start);
+    } else {
+      const g = new Group(index, i, end - start, start);
+      groups.push(g);
+      if (found === undefined) byKey.set(key, g);
+      else byKey.set(key, Array.isArray(found) ? [...found, g] : [found, g]);
     }
-    const g: Group = { id: c.id, size: c.size, offsets: [c.start] };
-    groups.push(g);
-    if (found === undefined) byKey.set(key, g);
-    else byKey.set(key, Array.isArray(found) ? [...found, g] : [found, g]);
+    start = end;
   }
   return groups;
 }
@@ -217,10 +242,10 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       : new Map();
     // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
     // as zeros there, so those chunks need no bytes at all (a hole).
-    const zeroId = zeroChunkId(index.chunkSizes.max);
+    const zeroId = Buffer.from(zeroChunkId(index.chunkSizes.max), 'hex');
     const groups: Group[] = [];
     for (const g of groupChunks(index)) {
-      if (g.size === index.chunkSizes.max && g.id === zeroId) {
+      if (g.size === index.chunkSizes.max && g.hasId(zeroId)) {
         result.zeroChunks += g.offsets.length;
         count('zero', g.size * g.offsets.length);
         doneBytes += g.size * g.offsets.length;

@@ -46,6 +46,8 @@ Options:
   --kinds LIST    comma-separated data kinds: mixed, zero, random       default mixed
   --tools LIST    comma-separated tools: ours, casync                   default ours,casync
   --runs N        repetitions; the table shows medians                  default 1
+  --warmup N      unmeasured extracts before each measured extract      default 1
+  --settle S      seconds between deleting stores and the next make     default 60
   --seed N        generator seed                                        default 1
   --out DIR       where bench-<date>.json/.md and latest.* go           default tools/bench/results
   --tmp DIR       where inputs, stores and outputs go (needs space)     default the OS temp dir
@@ -90,9 +92,14 @@ const EXIT_CODES: Record<BenchErrorCode, number> = {
 };
 
 const NOTES = [
-  'The page cache cannot be dropped without root, so nothing is flushed between steps: each ' +
-    'input was just written and is read warm, and every step runs once, without a warm-up, in a ' +
-    'fixed order: desync-ts make (new chunks), make (chunks present), extract, then casync the same.',
+  'The page cache cannot be dropped without root: each input was just written and is read warm. ' +
+    'Steps run in the order make (new chunks), make (chunks present), extract, one tool after the ' +
+    'other, desync-ts first in odd runs and casync first in even runs, `sync` before each step.',
+  'Each measured extract follows --warmup unmeasured ones whose output is deleted: on VMs whose ' +
+    'host takes back idle guest memory, the first tool to write hundreds of MB after a pause pays ' +
+    "the host's page faults (casync's own extract measured 1.5 s when it ran second, 1.75-2.4 s first). " +
+    'Stores are deleted only after a kind is done, and the next kind waits --settle seconds: ext4 ' +
+    'skips inodes deleted in the last 60 s when it creates files, which slowed the next make.',
   'Each step is a separate child process; wall time includes process start-up (node for ' +
     'desync-ts). MB = 2^20 bytes; MB/s = input size / wall seconds.',
   'CPU s is user + system of the process and the children it waited for, across all threads: ' +
@@ -106,6 +113,8 @@ interface Options {
   kinds: Kind[];
   tools: Tool[];
   runs: number;
+  warmup: number;
+  settleSeconds: number;
   seed: number;
   out: string;
   tmp: string;
@@ -152,6 +161,8 @@ const ARG_OPTIONS = {
   kinds: { type: 'string', default: 'mixed' },
   tools: { type: 'string', default: TOOLS.join(',') },
   runs: { type: 'string', default: '1' },
+  warmup: { type: 'string', default: '1' },
+  settle: { type: 'string', default: '60' },
   seed: { type: 'string', default: '1' },
   out: { type: 'string' },
   tmp: { type: 'string' },
@@ -196,9 +207,11 @@ function parseOptions(argv: string[]): Options | undefined {
   return {
     sizeBytes,
     kinds: list('kinds', values.kinds, KINDS),
-    // Fixed order whatever the flag says: ours first, then casync (see NOTES).
+    // Ours first whatever the flag says; even runs swap the order (see NOTES).
     tools: TOOLS.filter((tool) => tools.includes(tool)),
     runs: integer('runs', values.runs, 1),
+    warmup: integer('warmup', values.warmup, 0),
+    settleSeconds: integer('settle', values.settle, 0),
     seed: integer('seed', values.seed, 0),
     out: values.out ? resolve(values.out) : join(repoRoot(), 'tools/bench/results'),
     tmp: resolve(values.tmp ?? tmpdir()),
@@ -256,9 +269,13 @@ function commandFor(tool: Tool, info: ToolInfo, step: 'make' | 'extract', paths:
 }
 
 async function checkSpace(options: Options): Promise<void> {
-  // Input, plus per tool a store (random data does not shrink) and an extracted copy.
-  const perKind = options.sizeBytes * (1 + 2.1 * options.tools.length + (options.network.length > 0 ? 1 : 0));
-  const needed = options.keep ? perKind * options.kinds.length * options.runs : perKind;
+  // Input, a store per tool and run (kept until the kind is done; random data does not
+  // shrink), an extracted copy and a warm-up copy at a time, and the network's own copy.
+  const stores = 1.1 * options.tools.length * options.runs;
+  const perKind = options.sizeBytes * (1 + stores + 2 + (options.network.length > 0 ? 1 : 0));
+  // --keep keeps the outputs too.
+  const kept = options.sizeBytes * (1 + 2.1 * options.tools.length * options.runs);
+  const needed = options.keep ? kept * options.kinds.length : perKind;
   const fs = await statfs(options.tmp);
   const available = fs.bavail * fs.bsize;
   if (available < needed) {
@@ -278,6 +295,28 @@ async function generate(kind: Kind, path: string, options: Options): Promise<voi
   if (kind === 'mixed') await writeMixedFile(path, options.sizeBytes, options.seed);
   else if (kind === 'random') await writeRandomFile(path, options.sizeBytes, options.seed);
   else await writeZeroFile(path, options.sizeBytes);
+}
+
+let lastDeletion: number | undefined;
+
+/** Records that many files were just deleted (see settleAfterDeleting). */
+function noteDeletion(): void {
+  spawnSync('sync');
+  lastDeletion = Date.now();
+}
+
+/**
+ * Waits until `seconds` have passed since files were last deleted in bulk. ext4 will not
+ * reuse an inode within 60 s of its deletion and scans past such inodes when creating files:
+ * a make right after a store of thousands of chunks was deleted spent seconds in that scan,
+ * so whichever tool ran make next was measured slower.
+ */
+async function settleAfterDeleting(seconds: number): Promise<void> {
+  if (lastDeletion === undefined) return;
+  const wait = lastDeletion + seconds * 1000 - Date.now();
+  if (wait <= 0) return;
+  log(`waiting ${Math.ceil(wait / 1000)} s after deleting the last kind's stores (--settle)`);
+  await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 async function benchKind(
@@ -303,8 +342,12 @@ async function benchKind(
   const indexDigests: Partial<Record<Tool, string>> = {};
   // The store the network workloads serve: the last run's of the first tool (ours when it runs).
   let served: { dir: string; store: string; index: string } | undefined;
+  // Run directories stay until the kind is done: deleting thousands of chunk files right
+  // before a make would slow it (see settleAfterDeleting).
+  const runDirs: string[] = [];
   for (let run = 1; run <= options.runs && !options.networkOnly; run++) {
-    for (const tool of options.tools) {
+    const order = run % 2 === 1 ? options.tools : [...options.tools].reverse();
+    for (const tool of order) {
       const info = tools[tool];
       if (!info) continue;
       const dir = join(kindDir, `run-${run}`, tool);
@@ -318,8 +361,22 @@ async function benchKind(
         ['make-present', commandFor(tool, info, 'make', [store, join(dir, 'index-2.caibx'), input])],
         ['extract', commandFor(tool, info, 'extract', [store, index, output])],
       ];
+      if (run === 1 && tool === order[0]) await settleAfterDeleting(options.settleSeconds);
       for (const [workload, args] of steps) {
         const label = `${TOOL_LABELS[tool]} ${WORKLOADS.find((w) => w.id === workload)?.label}`;
+        if (workload === 'extract') {
+          // Unmeasured extracts first, their output deleted: the measured one then writes
+          // into memory the guest just freed, whichever tool ran before (see NOTES).
+          const scratch = join(dir, 'warmup.bin');
+          for (let w = 0; w < options.warmup; w++) {
+            await measureCommand(info.command, commandFor(tool, info, 'extract', [store, index, scratch]), {
+              method,
+              label: `${label} (warm-up)`,
+              scratchDir: workDir,
+            });
+            await rm(scratch, { force: true });
+          }
+        }
         // Write back what earlier steps left dirty, so no step pays for another's writes.
         spawnSync('sync');
         const measurement = await measureCommand(info.command, args, { method, label, scratchDir: workDir });
@@ -339,11 +396,17 @@ async function benchKind(
       if (first !== second) log(`warning: ${TOOL_LABELS[tool]} wrote different indexes for the same input`);
       indexDigests[tool] = first;
       stores[tool] = await storeStats(store);
-      if (options.network.length > 0 && run === options.runs && served === undefined)
+      if (options.network.length > 0 && run === options.runs && tool === options.tools[0])
         served = { dir, store, index };
-      else if (!options.keep) await rm(dir, { recursive: true, force: true });
+      else if (!options.keep) {
+        // One file: no harm to the next step; the stores wait for the end of the kind.
+        await rm(output, { force: true });
+        runDirs.push(dir);
+      }
     }
   }
+  for (const dir of runDirs) await rm(dir, { recursive: true, force: true });
+  if (runDirs.length > 0) noteDeletion();
   const firstTool = options.tools.find((tool) => tools[tool] !== undefined);
   if (options.networkOnly && firstTool) {
     // No local rows: make the store once, unmeasured, for the network workloads.
@@ -386,6 +449,7 @@ async function benchKind(
     if (!options.keep) {
       await rm(served.dir, { recursive: true, force: true });
       await rm(join(kindDir, 'network'), { recursive: true, force: true });
+      noteDeletion();
     }
   }
   if (!options.keep) await rm(input, { force: true });
@@ -556,7 +620,7 @@ function markdown(report: {
       .map(([tool, version]) => `${tool} (${version})`)
       .join(', ')}. Measured with ${report.method}.`,
     `Input: ${formatSize(report.options.sizeBytes)} per kind, seed ${report.options.seed}, ` +
-      `${report.options.runs} run(s) (medians shown). Ratio = desync-ts MB/s ÷ casync MB/s.`,
+      `${report.options.runs} run(s) (medians shown), ${report.options.warmup} warm-up extract(s) before each. Ratio = desync-ts MB/s ÷ casync MB/s.`,
     '',
     formatTable(tableRows(report.kinds)),
     '',
@@ -652,6 +716,8 @@ async function main(argv: string[]): Promise<void> {
           kinds: options.kinds,
           tools: options.tools,
           runs: options.runs,
+          warmup: options.warmup,
+          settleSeconds: options.settleSeconds,
           seed: options.seed,
           network: options.network,
           networkOnly: options.networkOnly,
