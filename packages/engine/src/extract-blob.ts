@@ -110,9 +110,9 @@ function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
   }
 }
 
-/** SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size. */
-function zeroChunkId(size: number): string {
-  return createHash('sha512-256').update(Buffer.alloc(size)).digest('hex');
+/** SHA512/256 of `size` zero bytes: the raw id of an all-zero chunk of that size. */
+function zeroChunkId(size: number): Buffer {
+  return createHash('sha512-256').update(Buffer.alloc(size)).digest();
 }
 
 // A 52-bit key from an id's first bytes: compact map keys; the full id settles collisions.
@@ -242,7 +242,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       : new Map();
     // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
     // as zeros there, so those chunks need no bytes at all (a hole).
-    const zeroId = Buffer.from(zeroChunkId(index.chunkSizes.max), 'hex');
+    const zeroId = zeroChunkId(index.chunkSizes.max);
     const groups: Group[] = [];
     for (const g of groupChunks(index)) {
       if (g.size === index.chunkSizes.max && g.hasId(zeroId)) {

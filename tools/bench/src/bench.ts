@@ -345,6 +345,7 @@ async function benchKind(
   // Run directories stay until the kind is done: deleting thousands of chunk files right
   // before a make would slow it (see settleAfterDeleting).
   const runDirs: string[] = [];
+  await settleAfterDeleting(options.settleSeconds);
   for (let run = 1; run <= options.runs && !options.networkOnly; run++) {
     const order = run % 2 === 1 ? options.tools : [...options.tools].reverse();
     for (const tool of order) {
@@ -361,7 +362,6 @@ async function benchKind(
         ['make-present', commandFor(tool, info, 'make', [store, join(dir, 'index-2.caibx'), input])],
         ['extract', commandFor(tool, info, 'extract', [store, index, output])],
       ];
-      if (run === 1 && tool === order[0]) await settleAfterDeleting(options.settleSeconds);
       for (const [workload, args] of steps) {
         const label = `${TOOL_LABELS[tool]} ${WORKLOADS.find((w) => w.id === workload)?.label}`;
         if (workload === 'extract') {
