@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadCli } from './load-cli.js';
 
-// Node >= 22.1 caches compiled modules on disk: later runs start faster. Node 20 has no such
-// cache; the call is skipped there. Called before the bundle loads so it is cached too.
-nodeModule.enableCompileCache?.();
-// The whole CLI in one bundle (scripts/bundle.mjs); oclif finds the commands in the same file.
-const { execute, prewarmFor, versionText } = await import('../dist/bundle/desync.js');
+const { execute, prewarmFor, versionText } = loadCli(process.argv[2]);
 
 let args = process.argv.slice(2);
 // casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+// The whole CLI in one CommonJS bundle (scripts/bundle.mjs); oclif finds the commands in it.
+const bundle = fileURLToPath(new URL('../dist/bundle/desync.cjs', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads the CLI bundle. Compiling it is a third of every command's start-up, so the compiled
+ * code is cached on disk: by Node itself where it can (>= 22.1, `module.enableCompileCache`),
+ * on Node 20 by hand, as V8 code cache, one per `command` (a cache holds the functions its
+ * first run compiled: extract's are not make's). `NODE_DISABLE_COMPILE_CACHE=1` turns both off.
+ */
+export function loadCli(command) {
+  if (Module.enableCompileCache) {
+    Module.enableCompileCache();
+    return require(bundle);
+  }
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return require(bundle);
+  return loadWithCodeCache(/^[a-z][a-z-]{0,30}$/.test(command ?? '') ? command : 'other');
+}
+
+// One file per Node version and build of the bundle, in the user's own cache directory
+// (code cache is code: it must not come from a directory others can write).
+function cacheFileFor(source, command) {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const { size, mtimeMs } = statSync(source);
+  const key = createHash('sha256')
+    .update(JSON.stringify([process.version, process.arch, source, size, mtimeMs, command]))
+    .digest('hex')
+    .slice(0, 32);
+  return join(base, 'desync', 'code-cache', `${key}.bin`);
+}
+
+function loadWithCodeCache(command) {
+  const cacheFile = cacheFileFor(bundle, command);
+  const cachedData = readCodeCache(cacheFile);
+  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  // import() fails in code run from a cache on Node 20: the bundle imports through this one
+  // (scripts/bundle.mjs). Bare names resolve from here as from the bundle: one package.
+  globalThis[Symbol.for('desync.import')] = (specifier) => import(specifier);
+  // Registered as require() would, so oclif's require of the same file gets this instance.
+  const mod = new Module(bundle);
+  mod.filename = bundle;
+  mod.paths = Module._nodeModulePaths(dirname(bundle));
+  require.cache[bundle] = mod;
+  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
+  mod.loaded = true;
+  // Written once the command has run, so the functions it compiled on the way are in it too.
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => saveCodeCache(script, cacheFile));
+  }
+  return mod.exports;
+}
+
+// V8 checks a code cache's version and length, not its bytes: a damaged one would crash every
+// start. The file therefore begins with the SHA-256 of the rest, checked before V8 sees it.
+const digest = (data) => createHash('sha256').update(data).digest();
+
+function readCodeCache(cacheFile) {
+  let file;
+  try {
+    file = readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+  const data = file.subarray(32);
+  return file.length > 32 && digest(data).equals(file.subarray(0, 32)) ? data : undefined;
+}
+
+function saveCodeCache(script, cacheFile) {
+  const temp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+    const data = script.createCachedData();
+    writeFileSync(temp, Buffer.concat([digest(data), data]), { mode: 0o600 });
+    renameSync(temp, cacheFile);
+  } catch {
+    // A cache that cannot be written only costs the next start its compile time.
+    try {
+      unlinkSync(temp);
+    } catch {}
+  }
+}

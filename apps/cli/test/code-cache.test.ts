@@ -1,0 +1,82 @@
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as nodeModule from 'node:module';
+import { join } from 'node:path';
+import { makeTempDir } from '@desync/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { desyncOk } from './helpers.js';
+
+// Node >= 22.1 caches the bundle's compiled code itself; Node 20 runs it from the V8 code cache
+// bin/load-cli.js keeps under $XDG_CACHE_HOME/desync/code-cache.
+const handMade = !('enableCompileCache' in nodeModule);
+
+describe('start-up from compiled code', () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  const cacheDir = (): string => join(home, 'desync', 'code-cache');
+  const cacheFiles = async (): Promise<string[]> => (await readdir(cacheDir()).catch(() => [])).sort();
+
+  beforeEach(async () => {
+    home = await makeTempDir('desync-code-cache-');
+    env = { XDG_CACHE_HOME: home };
+  });
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('answers the same from the cache as without it, addons and lazy imports included', async () => {
+    const first = (await desyncOk(['--version'], { env })).stdout.toString();
+    const second = (await desyncOk(['--version'], { env })).stdout.toString();
+    expect(second).toBe(first);
+    const plain = await desyncOk(['--version'], { env: { ...env, NODE_DISABLE_COMPILE_CACHE: '1' } });
+    expect(plain.stdout.toString()).toBe(first);
+  });
+
+  it('archives a tree the same from the cache (the xattr and inode-flag addons load lazily)', async () => {
+    const tree = join(home, 'tree');
+    await mkdir(tree);
+    await writeFile(join(tree, 'a.txt'), 'some bytes\n');
+    const runs = [];
+    for (const name of ['first.catar', 'second.catar']) {
+      const r = await desyncOk(['tar', join(home, name), tree], { env });
+      runs.push({ stderr: r.stderr, bytes: await readFile(join(home, name)) });
+    }
+    expect(runs[1]?.stderr).toBe(runs[0]?.stderr);
+    expect(runs[1]?.bytes.equals(runs[0]?.bytes as Buffer)).toBe(true);
+  });
+
+  it.runIf(handMade)('keeps one cache file per command, written once', async () => {
+    await desyncOk(['--version'], { env });
+    expect(await cacheFiles()).toHaveLength(1);
+    await desyncOk(['config'], { env });
+    const files = await cacheFiles();
+    expect(files).toHaveLength(2);
+    const before = await readFile(join(cacheDir(), files[0] as string));
+    await desyncOk(['--version'], { env });
+    await desyncOk(['config'], { env });
+    expect(await cacheFiles()).toEqual(files);
+    expect((await readFile(join(cacheDir(), files[0] as string))).equals(before)).toBe(true);
+  });
+
+  it.runIf(handMade)('starts from source when the cache file is damaged, and writes it anew', async () => {
+    await desyncOk(['--version'], { env });
+    const [file] = await cacheFiles();
+    const path = join(cacheDir(), file as string);
+    const good = await readFile(path);
+    // Bytes flipped inside the V8 data: V8 itself would not notice, and crash.
+    const bad = Buffer.from(good);
+    for (let i = 64; i < bad.length; i += 4099) bad[i] = (bad[i] as number) ^ 0x5a;
+    await writeFile(path, bad);
+    const r = await desyncOk(['--version'], { env });
+    expect(r.stdout.toString()).toMatch(/^desync\//);
+    expect((await readFile(path)).equals(bad)).toBe(false);
+    await writeFile(path, 'short');
+    expect((await desyncOk(['--version'], { env })).stdout.toString()).toMatch(/^desync\//);
+  });
+
+  it('works when no cache can be written', async () => {
+    await writeFile(join(home, 'desync'), 'a file where the cache directory would go');
+    const r = await desyncOk(['--version'], { env });
+    expect(r.stdout.toString()).toMatch(/^desync\//);
+    expect(r.stderr).toBe('');
+  });
+});
