@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
@@ -28,7 +28,8 @@ export function loadCli(command) {
 // One file per Node version and build of the bundle, in the user's own cache directory
 // (code cache is code: it must not come from a directory others can write).
 function cacheFileFor(source, command) {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
   const { size, mtimeMs } = statSync(source);
   const key = createHash('sha256')
     .update(JSON.stringify([process.version, process.arch, source, size, mtimeMs, command]))

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { type ChunkHasher, loadChunkHasher, loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
 import type {
@@ -71,17 +71,18 @@ function readChunkFile(path: string): Uint8Array | undefined {
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_CHUNK_SIZE)
-      throw Object.assign(new Error(`chunk file of ${size} bytes`), { invalid: true });
-    if (frameBuf.length < size) frameBuf = Buffer.allocUnsafeSlow(size);
+    // A chunk file is complete once it has its name (written under a temporary one, then
+    // renamed): a read that leaves the buffer room has reached its end, with no fstat first.
     let got = 0;
-    while (got < size) {
-      const n = readSync(fd, frameBuf, got, size - got, got);
-      if (n === 0) break;
-      got += n;
+    for (;;) {
+      got += readSync(fd, frameBuf, got, frameBuf.length - got, got);
+      if (got < frameBuf.length) return frameBuf.subarray(0, got);
+      if (got > MAX_CHUNK_SIZE)
+        throw Object.assign(new Error(`chunk file of more than ${MAX_CHUNK_SIZE} bytes`), { invalid: true });
+      const larger = Buffer.allocUnsafeSlow(Math.min(frameBuf.length * 2, MAX_CHUNK_SIZE + 1));
+      frameBuf.copy(larger, 0, 0, got);
+      frameBuf = larger;
     }
-    return frameBuf.subarray(0, got);
   } finally {
     closeSync(fd);
   }

@@ -75,6 +75,22 @@ describe('makeBlob and extractBlob', () => {
     expectSameBytes(await readFile(out), await readFile(input));
   });
 
+  it('extracts chunks whose files are larger than the workers\' first read buffer', async () => {
+    // Random data does not compress: 1-4 MiB chunks make chunk files of about that size,
+    // well past the 512 KiB a worker reads into at first.
+    const input = join(dir, 'big-chunks.bin');
+    await writeRandomFile(input, 24 * 1024 * 1024, 11);
+    const store = new LocalStore({ path: join(dir, 'store') });
+    const indexPath = join(dir, 'big-chunks.caibx');
+    const chunkSizes = { min: 1024 * 1024, avg: 2 * 1024 * 1024, max: 4 * 1024 * 1024 };
+    await makeBlob({ input, indexPath, store, chunkSizes, concurrency: 2 });
+    const sizes = await Promise.all((await chunkFiles(store.path)).map(async (f) => (await stat(f)).size));
+    expect(Math.max(...sizes)).toBeGreaterThan(2 * 1024 * 1024);
+    const out = join(dir, 'big-chunks.out');
+    await extractBlob({ index: await readIndex(indexPath), store, output: out });
+    expectSameBytes(await readFile(out), await readFile(input));
+  });
+
   it('stores nothing new when the chunks are there already', async () => {
     const { input, store, indexPath } = await made();
     const again = await makeBlob({ input, indexPath: `${indexPath}.2`, store });
