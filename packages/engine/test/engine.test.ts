@@ -75,7 +75,7 @@ describe('makeBlob and extractBlob', () => {
     expectSameBytes(await readFile(out), await readFile(input));
   });
 
-  it('extracts chunks whose files are larger than the workers\' first read buffer', async () => {
+  it("extracts chunks whose files are larger than a worker's first read buffer", async () => {
     // Random data does not compress: 1-4 MiB chunks make chunk files of about that size,
     // well past the 512 KiB a worker reads into at first.
     const input = join(dir, 'big-chunks.bin');
