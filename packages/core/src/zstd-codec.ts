@@ -62,9 +62,12 @@ function nodeZlibCodec(): ZstdCodec | undefined {
     // output buffer larger than zstd's worst case keeps every chunk one frame.
     compress: (data: Uint8Array) =>
       z.zstdCompressSync(data, { params, chunkSize: zstdCompressBound(data.length) + 64 }),
-    decompress: (frame: Uint8Array, maxSize: number) => {
-      checkDeclaredSize(frame, maxSize);
-      return z.zstdDecompressSync(frame, { maxOutputLength: Math.max(1, maxSize) });
+    decompress: (frame: Uint8Array, maxSize: number, expectedSize?: number) => {
+      const declared = checkDeclaredSize(frame, maxSize);
+      // One output buffer of the chunk's size: the default (16 KiB pieces, then joined)
+      // cost an eighth more time.
+      const chunkSize = Math.max(64, Math.min(maxSize, declared ?? expectedSize ?? 16 * 1024) + 1);
+      return z.zstdDecompressSync(frame, { maxOutputLength: Math.max(1, maxSize), chunkSize });
     },
   };
   return { ...codec, compressTransient: codec.compress, decompressInto: copyInto(codec) };
@@ -178,23 +181,26 @@ function checkDeclaredSize(frame: Uint8Array, maxSize: number): number | undefin
 let loaded: Promise<ZstdCodec> | undefined;
 
 /**
- * The codec this thread uses: Node's own zstd when the runtime has it (Node >= 22.15),
- * else the optional native addon zstd-napi when it built, else @bokuweb/zstd-wasm.
+ * The codec this thread uses: the optional native addon zstd-napi when it built, else
+ * Node's own zstd when the runtime has it (Node >= 22.15), else @bokuweb/zstd-wasm.
+ * The addon comes first because it is the fastest and keeps its contexts: Node's zlib makes
+ * a new one per call, which on Node 24 took 1.8x the addon's time to decompress chunks,
+ * 1.3x to compress them, and doubled make's and extract's peak memory (docs/benchmarks.md).
  * `DESYNC_ZSTD=wasm`, `=zstd-napi` or `=node-zlib` forces one.
  */
 export function loadCodec(): Promise<ZstdCodec> {
   loaded ??= (async () => {
     const forced = process.env.DESYNC_ZSTD;
     if (forced === 'wasm' || forced === 'zstd-wasm') return wasmCodec();
-    if (forced !== 'zstd-napi') {
-      const zlibCodec = nodeZlibCodec();
-      if (zlibCodec) return zlibCodec;
-      if (forced === 'node-zlib') throw new Error('DESYNC_ZSTD=node-zlib, but this Node has no zlib zstd');
+    if (forced !== 'node-zlib') {
+      const napi = napiCodec();
+      if (napi) return napi;
+      if (forced === 'zstd-napi')
+        throw new Error('DESYNC_ZSTD=zstd-napi, but the zstd-napi addon is not installed');
     }
-    const napi = napiCodec();
-    if (napi) return napi;
-    if (forced === 'zstd-napi')
-      throw new Error('DESYNC_ZSTD=zstd-napi, but the zstd-napi addon is not installed');
+    const zlibCodec = nodeZlibCodec();
+    if (zlibCodec) return zlibCodec;
+    if (forced === 'node-zlib') throw new Error('DESYNC_ZSTD=node-zlib, but this Node has no zlib zstd');
     return wasmCodec();
   })();
   return loaded;

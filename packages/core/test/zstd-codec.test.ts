@@ -29,6 +29,15 @@ describe('availableCodecs', () => {
     expect(codecs.map((c) => c.name)).toContain((await loadCodec()).name);
   });
 
+  it.skipIf(process.env.DESYNC_ZSTD !== undefined)(
+    "picks the zstd-napi addon when it is installed, else Node's own zstd, else wasm",
+    async () => {
+      const names = codecs.map((c) => c.name);
+      const fastest = ['zstd-napi', 'node-zlib', 'zstd-wasm'].find((name) => names.includes(name));
+      expect((await loadCodec()).name).toBe(fastest);
+    },
+  );
+
   it('leaves codecs handed out earlier working when called again', async () => {
     const codec = await loadCodec();
     await availableCodecs();
