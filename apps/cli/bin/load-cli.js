@@ -21,15 +21,22 @@ export function loadCli(command) {
     Module.enableCompileCache();
     return require(bundle);
   }
-  if (process.env.NODE_DISABLE_COMPILE_CACHE) return require(bundle);
-  return loadWithCodeCache(/^[a-z][a-z-]{0,30}$/.test(command ?? '') ? command : 'other');
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE
+    ? undefined
+    : cacheFileFor(bundle, /^[a-z][a-z-]{0,30}$/.test(command ?? '') ? command : 'other');
+  return cacheFile ? loadWithCodeCache(cacheFile) : require(bundle);
 }
 
 // One file per Node version and build of the bundle, in the user's own cache directory
-// (code cache is code: it must not come from a directory others can write).
+// (code cache is code: it must not come from a directory others can write); none without one.
 function cacheFileFor(source, command) {
   const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  let home = '';
+  try {
+    home = homedir();
+  } catch {}
+  const base = xdg && isAbsolute(xdg) ? xdg : isAbsolute(home) ? join(home, '.cache') : undefined;
+  if (base === undefined) return undefined;
   const { size, mtimeMs } = statSync(source);
   const key = createHash('sha256')
     .update(JSON.stringify([process.version, process.arch, source, size, mtimeMs, command]))
@@ -38,8 +45,7 @@ function cacheFileFor(source, command) {
   return join(base, 'desync', 'code-cache', `${key}.bin`);
 }
 
-function loadWithCodeCache(command) {
-  const cacheFile = cacheFileFor(bundle, command);
+function loadWithCodeCache(cacheFile) {
   const cachedData = readCodeCache(cacheFile);
   const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
   // import() fails in code run from a cache on Node 20: the bundle imports through this one
