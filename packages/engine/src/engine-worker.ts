@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { type ChunkHasher, loadChunkHasher, loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
+import { pwriteAll } from './pwrite-all.js';
 import type {
   ExtractItem,
   ExtractOutcome,
@@ -46,11 +47,6 @@ function isZero(data: Uint8Array): boolean {
   return Buffer.compare(data, zeros.subarray(0, data.length)) === 0;
 }
 
-function writeAll(fd: number, data: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
-}
-
 function readRange(path: string, offset: number, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
   const got = readRangeInto(path, offset, buf);
@@ -91,7 +87,7 @@ function readChunkFile(path: string): Uint8Array | undefined {
 function writeAt(target: string, data: Uint8Array, offsets: readonly number[], skipZero: boolean): void {
   if (skipZero && isZero(data)) return;
   const fd = fdFor(target, 'r+');
-  for (const at of offsets) writeAll(fd, data, at);
+  for (const at of offsets) pwriteAll(fd, data, 0, data.length, at);
 }
 
 /** Reads `buf.length` bytes of `path` at `offset` into `buf`; how many there were. */

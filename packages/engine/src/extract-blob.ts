@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import {
   type ChunkId,
@@ -16,6 +16,7 @@ import {
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
+import { pwriteAll } from './pwrite-all.js';
 import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
 import { transferable, WorkerPool } from './worker-pool.js';
 import type { ExtractItem, ExtractOutcome } from './worker-protocol.js';
@@ -92,7 +93,7 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Writes the pieces of a batch's buffer (`writes`: position in data, size, target offset,
- * per piece), pieces that follow each other in both in one write.
+ * per piece), pieces that follow each other in both in one run of writes.
  */
 function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
   let i = 0;
@@ -105,8 +106,7 @@ function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
       size += writes[i + 1] as number;
       i += 3;
     }
-    let done = 0;
-    while (done < size) done += writeSync(fd, data, at + done, size - done, to + done);
+    pwriteAll(fd, data, at, size, to);
   }
 }
 
