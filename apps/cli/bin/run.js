@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadCli } from './load-cli.js';
+'use strict';
+// CommonJS, like everything in bin/ (bin/package.json): see load-cli.js.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { loadCli } = require('./load-cli.js');
 
 const { execute, prewarmFor, versionText } = loadCli(process.argv[2]);
 
@@ -14,11 +16,17 @@ if (pull > 0 && args.slice(0, pull).every((a) => a.startsWith('--'))) {
 }
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // oclif's own version line does not know which zstd codec this runtime loads.
-  console.log(await versionText());
+  versionText().then(
+    (text) => console.log(text),
+    (err) => {
+      console.error(`desync: ${err.message}`);
+      process.exitCode = 1;
+    },
+  );
 } else {
   prewarmFor(args);
   // The package's root and package.json given, oclif need not search the directories above.
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  await execute({ args, loadOptions: { root, pjson } });
+  const root = join(__dirname, '..');
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  execute({ args, loadOptions: { root, pjson } });
 }
