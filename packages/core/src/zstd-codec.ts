@@ -48,13 +48,155 @@ const LEVEL = 3;
 type ZlibWithZstd = typeof zlib & {
   zstdCompressSync(buf: Uint8Array, options?: object): Buffer;
   zstdDecompressSync(buf: Uint8Array, options?: object): Buffer;
-  constants: typeof zlib.constants & { ZSTD_c_compressionLevel: number };
+  createZstdCompress?(options?: object): object;
+  createZstdDecompress?(options?: object): object;
+  constants: typeof zlib.constants & {
+    ZSTD_c_compressionLevel: number;
+    ZSTD_e_continue: number;
+    ZSTD_e_end: number;
+  };
 };
 
+/** The native side of one of Node's zlib streams (the same class for zlib, brotli and zstd). */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    output: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/** A zstd context of Node's: `run` feeds it one whole input into one output buffer. */
+interface ZlibContext {
+  /** Bytes written into `output` and input bytes left over; throws what zstd reported. */
+  run(
+    flush: number,
+    input: Uint8Array,
+    output: Uint8Array,
+    outOffset?: number,
+  ): { written: number; inputLeft: number };
+  reset(): void;
+}
+
+/**
+ * The context inside one of Node's zstd streams, used directly: the public one-shot calls
+ * (zstdCompressSync, zstdDecompressSync) build a stream, a context and fresh output buffers
+ * per call, which for 64 KiB chunks cost more than the zstd work (decompress 640 against
+ * 1180 MB/s on Node 24, and a garbage Buffer per chunk). The handle's writeSync, reset and
+ * write state are internal to node:zlib but unchanged since Node 10 and shared by every
+ * codec; when they are not there in that shape, undefined (the public calls are used).
+ */
+function zlibContext(stream: unknown): ZlibContext | undefined {
+  const { _handle: handle, _writeState: state } = (stream ?? {}) as {
+    _handle?: ZlibHandle;
+    _writeState?: unknown;
+  };
+  if (
+    typeof handle?.writeSync !== 'function' ||
+    typeof handle.reset !== 'function' ||
+    !(state instanceof Uint32Array) ||
+    state.length < 2
+  )
+    return undefined;
+  let failure: string | undefined;
+  // Replaces the stream's own handler, which would destroy the stream: the context is reused.
+  handle.onerror = (message) => {
+    failure ??= message;
+  };
+  return {
+    run(flush, input, output, outOffset = 0) {
+      failure = undefined;
+      handle.writeSync(flush, input, 0, input.length, output, outOffset, output.length - outOffset);
+      if (failure !== undefined) {
+        const message = failure;
+        failure = undefined;
+        throw new Error(`zstd: ${message}`);
+      }
+      return { written: output.length - outOffset - (state[0] as number), inputLeft: state[1] as number };
+    },
+    reset: () => handle.reset(),
+  };
+}
+
+const TOO_SMALL = /too small/i;
+
+/**
+ * decompress() on top of a decompressInto that throws "too small": frames that declare their
+ * size get exactly that; others start at the expected size and grow, never past maxSize.
+ */
+function growingDecompress(into: ZstdCodec['decompressInto']): ZstdCodec['decompress'] {
+  return (frame, maxSize, expectedSize) => {
+    const declared = checkDeclaredSize(frame, maxSize);
+    let capacity = declared ?? Math.min(maxSize, Math.max(expectedSize ?? 0, 4 * frame.length, 64 * 1024));
+    for (;;) {
+      const out = new Uint8Array(capacity);
+      try {
+        const n = into(frame, out);
+        return n === capacity ? out : out.subarray(0, n);
+      } catch (err) {
+        if (declared !== undefined || capacity >= maxSize || !TOO_SMALL.test((err as Error).message))
+          throw err;
+        capacity = Math.min(maxSize, capacity * 4);
+      }
+    }
+  };
+}
+
+/** Node's own zstd (Node >= 22.15, 23.8): one compression and one decompression context per thread. */
 function nodeZlibCodec(): ZstdCodec | undefined {
   const z = zlib as ZlibWithZstd;
   if (typeof z.zstdCompressSync !== 'function') return undefined;
-  const params = { [z.constants.ZSTD_c_compressionLevel]: LEVEL };
+  const { ZSTD_c_compressionLevel, ZSTD_e_continue, ZSTD_e_end } = z.constants;
+  const params = { [ZSTD_c_compressionLevel]: LEVEL };
+  const cctx = zlibContext(z.createZstdCompress?.({ params }));
+  const dctx = zlibContext(z.createZstdDecompress?.());
+  if (!cctx || !dctx) return nodeZlibOneShotCodec(z, params);
+  let scratch = new Uint8Array(0);
+  const probe = new Uint8Array(1);
+  const compressTransient = (data: Uint8Array) => {
+    // Room for zstd's worst case: the frame is always finished in one call.
+    const bound = zstdCompressBound(data.length) + 64;
+    if (scratch.length < bound) scratch = new Uint8Array(bound);
+    try {
+      const { written, inputLeft } = cctx.run(ZSTD_e_end, data, scratch.subarray(0, bound));
+      if (inputLeft !== 0) throw new Error('zstd: the frame did not fit its bound');
+      return scratch.subarray(0, written);
+    } finally {
+      cctx.reset();
+    }
+  };
+  const decompressInto = (frame: Uint8Array, out: Uint8Array) => {
+    checkDeclaredSize(frame, out.length);
+    try {
+      const { written, inputLeft } = dctx.run(ZSTD_e_end, frame, out);
+      // A full buffer may still hold the whole frame: one more byte of room tells.
+      if (
+        inputLeft > 0 ||
+        (written === out.length && dctx.run(ZSTD_e_continue, probe.subarray(0, 0), probe).written > 0)
+      )
+        throw new RangeError(`zstd: output buffer of ${out.length} bytes too small for the frame`);
+      return written;
+    } finally {
+      dctx.reset();
+    }
+  };
+  return {
+    name: 'node-zlib',
+    compress: (data) => compressTransient(data).slice(),
+    compressTransient,
+    decompress: growingDecompress(decompressInto),
+    decompressInto,
+  };
+}
+
+/** Node's zstd through its public one-shot calls: where the stream's context is not reachable. */
+function nodeZlibOneShotCodec(z: ZlibWithZstd, params: object): ZstdCodec {
   const codec = {
     name: 'node-zlib',
     // Node's zstd stream ends a frame, then starts a second, empty one when the output fills
@@ -99,29 +241,16 @@ function napiCodec(): ZstdCodec | undefined {
     if (scratch.length < bound) scratch = new Uint8Array(bound);
     return scratch.subarray(0, cctx.compress(scratch, data, LEVEL));
   };
+  const decompressInto = (frame: Uint8Array, out: Uint8Array) => {
+    checkDeclaredSize(frame, out.length);
+    return dctx.decompress(out, frame);
+  };
   return {
     name: 'zstd-napi',
     compress: (data) => compressTransient(data).slice(),
     compressTransient,
-    decompress: (frame, maxSize, expectedSize) => {
-      const declared = checkDeclaredSize(frame, maxSize);
-      let capacity = declared ?? Math.min(maxSize, Math.max(expectedSize ?? 0, 4 * frame.length, 64 * 1024));
-      for (;;) {
-        const out = new Uint8Array(capacity);
-        try {
-          const n = dctx.decompress(out, frame);
-          return n === capacity ? out : out.subarray(0, n);
-        } catch (err) {
-          if (declared !== undefined || capacity >= maxSize || !/too small/i.test((err as Error).message))
-            throw err;
-          capacity = Math.min(maxSize, capacity * 4);
-        }
-      }
-    },
-    decompressInto: (frame, out) => {
-      checkDeclaredSize(frame, out.length);
-      return dctx.decompress(out, frame);
-    },
+    decompressInto,
+    decompress: growingDecompress(decompressInto),
   };
 }
 
@@ -181,26 +310,25 @@ function checkDeclaredSize(frame: Uint8Array, maxSize: number): number | undefin
 let loaded: Promise<ZstdCodec> | undefined;
 
 /**
- * The codec this thread uses: the optional native addon zstd-napi when it built, else
- * Node's own zstd when the runtime has it (Node >= 22.15), else @bokuweb/zstd-wasm.
- * The addon comes first because it is the fastest and keeps its contexts: Node's zlib makes
- * a new one per call, which on Node 24 took 1.8x the addon's time to decompress chunks,
- * 1.3x to compress them, and doubled make's and extract's peak memory (docs/benchmarks.md).
- * `DESYNC_ZSTD=wasm`, `=zstd-napi` or `=node-zlib` forces one.
+ * The codec this thread uses: Node's own zstd when the runtime has it (Node >= 22.15), else
+ * the optional native addon zstd-napi when it built, else @bokuweb/zstd-wasm. Node's comes
+ * first since it reuses its contexts (nodeZlibCodec): on Node 24 it decompresses chunks
+ * faster than the addon and compresses them as fast (docs/benchmarks.md).
+ * `DESYNC_ZSTD=node-zlib`, `=zstd-napi` or `=wasm` forces one.
  */
 export function loadCodec(): Promise<ZstdCodec> {
   loaded ??= (async () => {
     const forced = process.env.DESYNC_ZSTD;
     if (forced === 'wasm' || forced === 'zstd-wasm') return wasmCodec();
-    if (forced !== 'node-zlib') {
-      const napi = napiCodec();
-      if (napi) return napi;
-      if (forced === 'zstd-napi')
-        throw new Error('DESYNC_ZSTD=zstd-napi, but the zstd-napi addon is not installed');
+    if (forced !== 'zstd-napi') {
+      const zlibCodec = nodeZlibCodec();
+      if (zlibCodec) return zlibCodec;
+      if (forced === 'node-zlib') throw new Error('DESYNC_ZSTD=node-zlib, but this Node has no zlib zstd');
     }
-    const zlibCodec = nodeZlibCodec();
-    if (zlibCodec) return zlibCodec;
-    if (forced === 'node-zlib') throw new Error('DESYNC_ZSTD=node-zlib, but this Node has no zlib zstd');
+    const napi = napiCodec();
+    if (napi) return napi;
+    if (forced === 'zstd-napi')
+      throw new Error('DESYNC_ZSTD=zstd-napi, but the zstd-napi addon is not installed');
     return wasmCodec();
   })();
   return loaded;
@@ -209,6 +337,13 @@ export function loadCodec(): Promise<ZstdCodec> {
 /** Every codec available in this runtime, for tests that must pass with each. */
 export async function availableCodecs(): Promise<ZstdCodec[]> {
   const codecs: ZstdCodec[] = [await wasmCodec()];
-  for (const codec of [nodeZlibCodec(), napiCodec()]) if (codec) codecs.push(codec);
+  const z = zlib as ZlibWithZstd;
+  // Node's zstd twice where it has it: through its contexts and through the one-shot calls
+  // (the fallback when the contexts are out of reach).
+  const oneShot =
+    typeof z.zstdCompressSync === 'function'
+      ? nodeZlibOneShotCodec(z, { [z.constants.ZSTD_c_compressionLevel]: LEVEL })
+      : undefined;
+  for (const codec of [nodeZlibCodec(), oneShot, napiCodec()]) if (codec) codecs.push(codec);
   return codecs;
 }
