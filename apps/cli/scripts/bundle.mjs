@@ -23,7 +23,6 @@ const common = {
     '@bokuweb/zstd-wasm',
     'fs-xattr',
     '@desync/linux-attrs',
-    '@desync/sha512-mb',
     'fuse-native',
     'ssh2',
     '@aws-sdk/*',
@@ -50,6 +49,22 @@ const plainSort = {
   },
 };
 
+// @desync/sha512-mb is bundled like the other workspace packages (an external one is an ES
+// module: loading it would set up Node's ES module loader in every worker, 10-15 ms each),
+// but it finds its addon next to its own file, so its import.meta.url must stay its own.
+const SHA512_MB_URL =
+  "require('node:url').pathToFileURL(require.resolve('@desync/sha512-mb/package.json').replace(/package\\.json$/, 'dist/index.js')).href";
+const sha512MbOwnUrl = {
+  name: 'sha512-mb-own-url',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]sha512-mb[\\/]dist[\\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) throw new Error(`${args.path} no longer uses import.meta.url`);
+      return { contents: source.replaceAll('import.meta.url', SHA512_MB_URL), loader: 'js' };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 // The CLI is one CommonJS file: on Node 20, which has no module compile cache, bin/load-cli.js
 // runs it from V8 code it cached on disk (vm.Script), which halves its start-up. import()
@@ -62,7 +77,7 @@ await build({
   outdir,
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
-  plugins: [plainSort],
+  plugins: [plainSort, sha512MbOwnUrl],
   // The packages find their workers and addons next to import.meta.url: the bundle's own URL.
   define: { 'import.meta.url': '__desyncBundleUrl' },
   banner: {
@@ -92,6 +107,7 @@ for (const [name, pkg] of [
     outdir,
     format: 'cjs',
     define: { 'import.meta.url': '__desyncBundleUrl' },
+    plugins: [sha512MbOwnUrl],
     banner: { js: "const __desyncBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
 }
