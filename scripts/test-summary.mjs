@@ -1,5 +1,6 @@
 // Prints the closing line CI reads ("N passed, N failed, N skipped") from vitest's JSON
-// reports, one per run (this machine's Node, then Node 24): a line per run, then the total.
+// reports, one per run (this machine's Node, Node 24, the codec tests on Node 22): a line per
+// run, then the total.
 import { readFileSync } from 'node:fs';
 
 function count(file) {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
-import { zstdFrameContentSize } from './zstd-frame.js';
+import { isZstdFrame, zstdFrameContentSize, zstdFrameLength } from './zstd-frame.js';
 
 /** casync's upper limit for any chunk (cachunk.h CA_CHUNK_SIZE_LIMIT_MAX). */
 export const MAX_CHUNK_SIZE = 128 * 1024 * 1024;
@@ -84,15 +84,13 @@ interface ZlibContext {
   reset(): void;
 }
 
-/**
- * The context inside one of Node's zstd streams, used directly: the public one-shot calls
- * (zstdCompressSync, zstdDecompressSync) build a stream, a context and fresh output buffers
- * per call, which for 64 KiB chunks cost more than the zstd work (decompress 640 against
- * 1180 MB/s on Node 24, and a garbage Buffer per chunk). The handle's writeSync, reset and
- * write state are internal to node:zlib but unchanged since Node 10 and shared by every
- * codec; when they are not there in that shape, undefined (the public calls are used).
- */
-function zlibContext(stream: unknown): ZlibContext | undefined {
+interface HandleOf {
+  handle: ZlibHandle;
+  state: Uint32Array;
+}
+
+/** The native handle and write state inside one of Node's zlib streams, when they have the expected shape. */
+function handleOf(stream: unknown): HandleOf | undefined {
   const { _handle: handle, _writeState: state } = (stream ?? {}) as {
     _handle?: ZlibHandle;
     _writeState?: unknown;
@@ -104,11 +102,31 @@ function zlibContext(stream: unknown): ZlibContext | undefined {
     state.length < 2
   )
     return undefined;
+  return { handle, state };
+}
+
+/**
+ * The context inside one of Node's zstd streams (`create` makes the stream), used directly:
+ * the public one-shot calls (zstdCompressSync, zstdDecompressSync) build a stream, a context
+ * and fresh output buffers per call, which for 64 KiB chunks cost more than the zstd work
+ * (decompress 640 against 1180 MB/s on Node 24, and a garbage Buffer per chunk). The
+ * handle's writeSync, reset and write state are internal to node:zlib but unchanged since
+ * Node 10 and shared by every codec; when they are not there in that shape, undefined (the
+ * public calls are used). After an error the context is replaced, not reset: Node 22's
+ * zstd context stays failed through reset() (every later frame: "Unknown frame descriptor").
+ */
+function zlibContext(create: () => unknown): ZlibContext | undefined {
+  let current = handleOf(create());
+  if (!current) return undefined;
   let failure: string | undefined;
-  // Replaces the stream's own handler, which would destroy the stream: the context is reused.
-  handle.onerror = (message) => {
-    failure ??= message;
+  const adopt = (h: HandleOf): HandleOf => {
+    // Replaces the stream's own handler, which would destroy the stream: the context is reused.
+    h.handle.onerror = (message) => {
+      failure ??= message;
+    };
+    return h;
   };
+  let { handle, state } = adopt(current);
   return {
     run(flush, input, output, outOffset = 0) {
       failure = undefined;
@@ -116,12 +134,29 @@ function zlibContext(stream: unknown): ZlibContext | undefined {
       if (failure !== undefined) {
         const message = failure;
         failure = undefined;
+        const fresh = handleOf(create());
+        if (fresh) {
+          try {
+            (handle as ZlibHandle & { close?: () => void }).close?.();
+          } catch {}
+          current = adopt(fresh);
+          ({ handle, state } = current);
+        }
         throw new Error(`zstd: ${message}`);
       }
       return { written: output.length - outOffset - (state[0] as number), inputLeft: state[1] as number };
     },
     reset: () => handle.reset(),
   };
+}
+
+/**
+ * Refuses a zstd frame cut short, found by walking its block headers: Node 22's zstd
+ * returns what it decoded of one without an error (Node 24's reports it).
+ */
+function checkWholeFrame(frame: Uint8Array): void {
+  if (isZstdFrame(frame) && zstdFrameLength(frame) === undefined)
+    throw new Error('zstd: the frame is cut short (unexpected end of data)');
 }
 
 const TOO_SMALL = /too small/i;
@@ -154,8 +189,8 @@ function nodeZlibCodec(): ZstdCodec | undefined {
   if (typeof z.zstdCompressSync !== 'function') return undefined;
   const { ZSTD_c_compressionLevel, ZSTD_e_continue, ZSTD_e_end } = z.constants;
   const params = { [ZSTD_c_compressionLevel]: LEVEL };
-  const cctx = zlibContext(z.createZstdCompress?.({ params }));
-  const dctx = zlibContext(z.createZstdDecompress?.());
+  const cctx = zlibContext(() => z.createZstdCompress?.({ params }));
+  const dctx = zlibContext(() => z.createZstdDecompress?.());
   if (!cctx || !dctx) return nodeZlibOneShotCodec(z, params);
   let scratch = new Uint8Array(0);
   const probe = new Uint8Array(1);
@@ -173,6 +208,7 @@ function nodeZlibCodec(): ZstdCodec | undefined {
   };
   const decompressInto = (frame: Uint8Array, out: Uint8Array) => {
     checkDeclaredSize(frame, out.length);
+    checkWholeFrame(frame);
     try {
       const { written, inputLeft } = dctx.run(ZSTD_e_end, frame, out);
       // A full buffer may still hold the whole frame: one more byte of room tells.
@@ -206,6 +242,7 @@ function nodeZlibOneShotCodec(z: ZlibWithZstd, params: object): ZstdCodec {
       z.zstdCompressSync(data, { params, chunkSize: zstdCompressBound(data.length) + 64 }),
     decompress: (frame: Uint8Array, maxSize: number, expectedSize?: number) => {
       const declared = checkDeclaredSize(frame, maxSize);
+      checkWholeFrame(frame);
       // One output buffer of the chunk's size: the default (16 KiB pieces, then joined)
       // cost an eighth more time.
       const chunkSize = Math.max(64, Math.min(maxSize, declared ?? expectedSize ?? 16 * 1024) + 1);
