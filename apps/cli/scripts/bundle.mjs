@@ -12,8 +12,13 @@ const require = createRequire(import.meta.url);
 const distFile = (pkg, file) => join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', file);
 const outdir = new URL('../dist/bundle/', import.meta.url).pathname;
 
+// Every bundle is CommonJS: the packages find their workers and addons next to
+// import.meta.url, which becomes the bundle's own URL (BUNDLE_URL, in each banner).
+const BUNDLE_URL = "const __desyncBundleUrl = require('node:url').pathToFileURL(__filename).href;";
 const common = {
   bundle: true,
+  format: 'cjs',
+  define: { 'import.meta.url': '__desyncBundleUrl' },
   platform: 'node',
   target: 'node20',
   sourcemap: true,
@@ -31,39 +36,40 @@ const common = {
   ],
 };
 
-// oclif sorts the command list with localeCompare, whose first call loads ICU's collation
-// data: 12-22 ms of every command's start-up. Command ids are ASCII, so code-unit order
-// is the same list; the build fails if oclif's line changes, so an upgrade is looked at.
-const OCLIF_SORT = '.sort((a, b) => a.id.localeCompare(b.id))';
-const plainSort = {
-  name: 'oclif-plain-sort',
+/**
+ * An esbuild plugin that replaces `from` with `to` in the dependency files `filter` matches,
+ * failing the build when `from` is no longer there (an upgrade changed the code: look again).
+ */
+const rewrite = (name, filter, from, to) => ({
+  name,
   setup(build) {
-    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/ }, async (args) => {
+    build.onLoad({ filter }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      if (!source.includes(OCLIF_SORT)) throw new Error(`${args.path} no longer sorts with ${OCLIF_SORT}`);
-      return {
-        contents: source.replace(OCLIF_SORT, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'),
-        loader: 'js',
-      };
+      if (!source.includes(from)) throw new Error(`${args.path} no longer contains ${from}`);
+      return { contents: source.replaceAll(from, to), loader: 'js' };
     });
   },
-};
+});
+
+// oclif sorts the command list with localeCompare, whose first call loads ICU's collation
+// data: 12-22 ms of every command's start-up. Command ids are ASCII, so code-unit order
+// is the same list.
+const plainSort = rewrite(
+  'oclif-plain-sort',
+  /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/,
+  '.sort((a, b) => a.id.localeCompare(b.id))',
+  '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))',
+);
 
 // @desync/sha512-mb is bundled like the other workspace packages (an external one is an ES
 // module: loading it would set up Node's ES module loader in every worker, 10-15 ms each),
 // but it finds its addon next to its own file, so its import.meta.url must stay its own.
-const SHA512_MB_URL =
-  "require('node:url').pathToFileURL(require.resolve('@desync/sha512-mb/package.json').replace(/package\\.json$/, 'dist/index.js')).href";
-const sha512MbOwnUrl = {
-  name: 'sha512-mb-own-url',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]sha512-mb[\\/]dist[\\/]index\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) throw new Error(`${args.path} no longer uses import.meta.url`);
-      return { contents: source.replaceAll('import.meta.url', SHA512_MB_URL), loader: 'js' };
-    });
-  },
-};
+const sha512MbOwnUrl = rewrite(
+  'sha512-mb-own-url',
+  /[\\/]sha512-mb[\\/]dist[\\/]index\.js$/,
+  'import.meta.url',
+  "require('node:url').pathToFileURL(require.resolve('@desync/sha512-mb/package.json').replace(/package\\.json$/, 'dist/index.js')).href",
+);
 
 await rm(outdir, { recursive: true, force: true });
 // The CLI is one CommonJS file: on Node 20, which has no module compile cache, bin/load-cli.js
@@ -76,13 +82,10 @@ await build({
   entryPoints: { desync: new URL('../dist/bundle-entry.js', import.meta.url).pathname },
   outdir,
   outExtension: { '.js': '.cjs' },
-  format: 'cjs',
   plugins: [plainSort, sha512MbOwnUrl],
-  // The packages find their workers and addons next to import.meta.url: the bundle's own URL.
-  define: { 'import.meta.url': '__desyncBundleUrl' },
   banner: {
     js: [
-      "const __desyncBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+      BUNDLE_URL,
       "const __dimp = globalThis[Symbol.for('desync.import')] ?? ((specifier) => import(specifier));",
       '// end of banner',
     ].join('\n'),
@@ -105,10 +108,8 @@ for (const [name, pkg] of [
     ...common,
     entryPoints: { [name]: distFile(pkg, `${name}.js`) },
     outdir,
-    format: 'cjs',
-    define: { 'import.meta.url': '__desyncBundleUrl' },
     plugins: [sha512MbOwnUrl],
-    banner: { js: "const __desyncBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: BUNDLE_URL },
   });
 }
 await writeFile(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);

@@ -116,8 +116,8 @@ function handleOf(stream: unknown): HandleOf | undefined {
  * zstd context stays failed through reset() (every later frame: "Unknown frame descriptor").
  */
 function zlibContext(create: () => unknown): ZlibContext | undefined {
-  let current = handleOf(create());
-  if (!current) return undefined;
+  const first = handleOf(create());
+  if (!first) return undefined;
   let failure: string | undefined;
   const adopt = (h: HandleOf): HandleOf => {
     // Replaces the stream's own handler, which would destroy the stream: the context is reused.
@@ -126,7 +126,7 @@ function zlibContext(create: () => unknown): ZlibContext | undefined {
     };
     return h;
   };
-  let { handle, state } = adopt(current);
+  let { handle, state } = adopt(first);
   return {
     run(flush, input, output, outOffset = 0) {
       failure = undefined;
@@ -139,8 +139,7 @@ function zlibContext(create: () => unknown): ZlibContext | undefined {
           try {
             (handle as ZlibHandle & { close?: () => void }).close?.();
           } catch {}
-          current = adopt(fresh);
-          ({ handle, state } = current);
+          ({ handle, state } = adopt(fresh));
         }
         throw new Error(`zstd: ${message}`);
       }
@@ -187,11 +186,10 @@ function growingDecompress(into: ZstdCodec['decompressInto']): ZstdCodec['decomp
 function nodeZlibCodec(): ZstdCodec | undefined {
   const z = zlib as ZlibWithZstd;
   if (typeof z.zstdCompressSync !== 'function') return undefined;
-  const { ZSTD_c_compressionLevel, ZSTD_e_continue, ZSTD_e_end } = z.constants;
-  const params = { [ZSTD_c_compressionLevel]: LEVEL };
-  const cctx = zlibContext(() => z.createZstdCompress?.({ params }));
+  const { ZSTD_e_continue, ZSTD_e_end } = z.constants;
+  const cctx = zlibContext(() => z.createZstdCompress?.({ params: zlibParams(z) }));
   const dctx = zlibContext(() => z.createZstdDecompress?.());
-  if (!cctx || !dctx) return nodeZlibOneShotCodec(z, params);
+  if (!cctx || !dctx) return nodeZlibOneShotCodec(z);
   let scratch = new Uint8Array(0);
   const probe = new Uint8Array(1);
   const compressTransient = (data: Uint8Array) => {
@@ -231,8 +229,12 @@ function nodeZlibCodec(): ZstdCodec | undefined {
   };
 }
 
+/** Compression parameters for Node's zstd: casync's level. */
+const zlibParams = (z: ZlibWithZstd) => ({ [z.constants.ZSTD_c_compressionLevel]: LEVEL });
+
 /** Node's zstd through its public one-shot calls: where the stream's context is not reachable. */
-function nodeZlibOneShotCodec(z: ZlibWithZstd, params: object): ZstdCodec {
+function nodeZlibOneShotCodec(z: ZlibWithZstd): ZstdCodec {
+  const params = zlibParams(z);
   const codec = {
     name: 'node-zlib',
     // Node's zstd stream ends a frame, then starts a second, empty one when the output fills
@@ -377,10 +379,7 @@ export async function availableCodecs(): Promise<ZstdCodec[]> {
   const z = zlib as ZlibWithZstd;
   // Node's zstd twice where it has it: through its contexts and through the one-shot calls
   // (the fallback when the contexts are out of reach).
-  const oneShot =
-    typeof z.zstdCompressSync === 'function'
-      ? nodeZlibOneShotCodec(z, { [z.constants.ZSTD_c_compressionLevel]: LEVEL })
-      : undefined;
+  const oneShot = typeof z.zstdCompressSync === 'function' ? nodeZlibOneShotCodec(z) : undefined;
   for (const codec of [nodeZlibCodec(), oneShot, napiCodec()]) if (codec) codecs.push(codec);
   return codecs;
 }
