@@ -3,17 +3,18 @@ import { createHash } from 'node:crypto';
 /**
  * SHA512/256 of many chunks of one buffer in one call: `data[starts[i], starts[i] + sizes[i])`
  * for every i, 32 bytes each, in order. The optional addon `@desync/sha512-mb` hashes eight
- * chunks at once in AVX-512 registers where the CPU has them; otherwise each chunk goes
- * through OpenSSL (node:crypto), as before.
+ * chunks at once in AVX-512 registers or four in AVX2 registers where the CPU has them;
+ * otherwise each chunk goes through OpenSSL (node:crypto), as before.
  */
 export interface ChunkHasher {
-  /** `sha512-mb` (the AVX-512 addon) or `openssl`; `desync --version` shows it. */
+  /** `sha512-mb-avx512`, `sha512-mb-avx2` (the addon) or `openssl`; `desync --version` shows it. */
   readonly name: string;
   digestMany(data: Uint8Array, starts: Float64Array, sizes: Float64Array): Uint8Array;
 }
 
 interface MultiBuffer {
   multiBufferAvailable(): boolean;
+  multiBufferKind(): string | undefined;
   sha512_256Many(data: Uint8Array, starts: Float64Array, sizes: Float64Array): Uint8Array | undefined;
 }
 
@@ -42,7 +43,7 @@ export function loadChunkHasher(): Promise<ChunkHasher> {
       const mb = (await import('@desync/sha512-mb' as string)) as MultiBuffer;
       if (!mb.multiBufferAvailable()) return opensslChunkHasher;
       return {
-        name: 'sha512-mb',
+        name: `sha512-mb-${mb.multiBufferKind()}`,
         digestMany: (data, starts, sizes) =>
           mb.sha512_256Many(data, starts, sizes) ?? opensslChunkHasher.digestMany(data, starts, sizes),
       };

@@ -4,14 +4,18 @@ import { createRequire } from 'node:module';
 export interface Sha512MbBinding {
   /**
    * SHA512/256 of `data`'s bytes [starts[i], starts[i] + sizes[i]) into out[32 i, 32 i + 32):
-   * AVX-512 multi-buffer when `supported()`, scalar C otherwise.
+   * multi-buffer over the widest vectors this CPU has (`simdWidth()` lanes), scalar C without.
    * @throws TypeError on wrong argument types, RangeError on ranges outside `data` or a short `out`.
    */
   digestMany(data: ArrayBufferView, starts: Float64Array, sizes: Float64Array, out: Uint8Array): void;
+  /** The same with at most the 4 lanes of AVX2 (scalar without AVX2; for tests). */
+  digestManyAvx2(data: ArrayBufferView, starts: Float64Array, sizes: Float64Array, out: Uint8Array): void;
   /** The same, always with the portable scalar code (for tests). */
   digestManyScalar(data: ArrayBufferView, starts: Float64Array, sizes: Float64Array, out: Uint8Array): void;
-  /** True when this CPU has AVX-512 F, VL and BW, so `digestMany` runs the multi-buffer path. */
+  /** True when `digestMany` runs a multi-buffer path (`simdWidth() > 0`). */
   supported(): boolean;
+  /** Lanes of the multi-buffer path this CPU runs: 8 (AVX-512 F+VL+BW), 4 (AVX2) or 0. */
+  simdWidth(): number;
 }
 
 // Module state is per thread (each worker has its own module instance); the addon itself is
@@ -30,12 +34,21 @@ export function loadBinding(): Sha512MbBinding | null {
   return binding;
 }
 
-/** True when the addon is built and this CPU runs its AVX-512 multi-buffer path (and DESYNC_SHA512_MB is not "0"). */
+/**
+ * True when the addon is built and this CPU runs one of its multi-buffer paths, AVX-512 or
+ * AVX2 (and DESYNC_SHA512_MB is not "0").
+ */
 export function multiBufferAvailable(): boolean {
   if (available === undefined) {
     available = process.env.DESYNC_SHA512_MB !== '0' && (loadBinding()?.supported() ?? false);
   }
   return available;
+}
+
+/** The instruction set of the multi-buffer path in use (`avx512` or `avx2`), undefined when none is. */
+export function multiBufferKind(): 'avx512' | 'avx2' | undefined {
+  if (!multiBufferAvailable()) return undefined;
+  return (binding as Sha512MbBinding).simdWidth() === 8 ? 'avx512' : 'avx2';
 }
 
 /**

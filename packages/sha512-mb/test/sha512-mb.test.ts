@@ -3,10 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { loadBinding, multiBufferAvailable, type Sha512MbBinding, sha512_256Many } from '../src/index.js';
+import {
+  loadBinding,
+  multiBufferAvailable,
+  multiBufferKind,
+  type Sha512MbBinding,
+  sha512_256Many,
+} from '../src/index.js';
 
 const binding = loadBinding();
 const simd = binding?.supported() ?? false;
+const width = binding?.simdWidth() ?? 0;
 const addonPath = fileURLToPath(new URL('../build/Release/sha512_mb.node', import.meta.url));
 
 const EMPTY = 'c672b8d1ef56ed28ab87c3622c5114069bdd3ad7b8f9737498d0c01ecef0967a';
@@ -144,25 +151,40 @@ describe('the addon', () => {
     expect(binding).not.toBeNull();
   });
 
-  it('reports AVX-512 support consistently', () => {
-    expect(multiBufferAvailable()).toBe(simd && process.env.DESYNC_SHA512_MB !== '0');
+  it('reports its multi-buffer path consistently', () => {
+    expect([0, 4, 8]).toContain(width);
+    expect(simd).toBe(width > 0);
+    const on = simd && process.env.DESYNC_SHA512_MB !== '0';
+    expect(multiBufferAvailable()).toBe(on);
+    expect(multiBufferKind()).toBe(on ? (width === 8 ? 'avx512' : 'avx2') : undefined);
   });
 });
 
-describe.skipIf(!simd)('AVX-512 multi-buffer path', () => {
-  const digest: Digest = (...args) => binding!.digestMany(...args);
+// Each vector path this CPU runs: AVX-512 (8 lanes) where it has it, AVX2 (4 lanes) too,
+// since digestManyAvx2 runs the AVX2 code on AVX-512 machines.
+const paths = [
+  { name: 'AVX-512 multi-buffer path (digestMany)', lanes: 8, run: 'digestMany' },
+  { name: 'AVX2 multi-buffer path', lanes: 4, run: 'digestManyAvx2' },
+] as const;
 
-  it('known answers', () => knownAnswers(digest));
-  it('full lanes of equal lengths', () => fullLanes(digest));
+for (const path of paths) {
+  describe.skipIf(width < path.lanes)(path.name, () => {
+    const digest: Digest = (...args) => binding![path.run](...args);
 
-  it('matches OpenSSL on random batches', () => {
-    fc.assert(
-      fc.property(batch, (b) => checkBatch(digest, b)),
-      { numRuns: 500 },
-    );
+    it('known answers', () => knownAnswers(digest));
+    it('full lanes of equal lengths', () => fullLanes(digest));
+
+    it('matches OpenSSL on random batches', () => {
+      fc.assert(
+        fc.property(batch, (b) => checkBatch(digest, b)),
+        { numRuns: 500 },
+      );
+    });
   });
+}
 
-  it('sha512_256Many returns the digests in order, in a new array or in `out`', () => {
+describe.skipIf(!simd)('sha512_256Many', () => {
+  it('returns the digests in order, in a new array or in `out`', () => {
     if (!multiBufferAvailable()) return;
     const data = new TextEncoder().encode('abc');
     const got = sha512_256Many(data, Float64Array.of(0, 0), Float64Array.of(3, 0));
@@ -190,7 +212,7 @@ describe.skipIf(!binding)('scalar fallback', () => {
 describe.skipIf(!binding)('bad arguments', () => {
   const data = new Uint8Array(100);
   const one = Float64Array.of(0);
-  for (const name of ['digestMany', 'digestManyScalar'] as const) {
+  for (const name of ['digestMany', 'digestManyAvx2', 'digestManyScalar'] as const) {
     it(`${name} throws instead of reading or writing out of bounds`, () => {
       const f = (...args: unknown[]) => (binding![name] as (...a: unknown[]) => void)(...args);
       expect(() => f(data, one, one, new Uint8Array(31))).toThrow(RangeError);
