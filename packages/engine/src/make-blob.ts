@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
 import {
   Aborted,
@@ -102,16 +102,30 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
  * Makes sure every chunk the index names is in a file store before the index appears:
  * a concurrent prune, or another make removing its stray chunks, may have removed a chunk
  * this run found present and so did not store. Missing ones are stored again from the
- * input (chop, which verifies each against its id). One stat per chunk; other stores skip.
+ * input (chop, which verifies each against its id). One stat per chunk, several at once
+ * in libuv's threads (one after the other on the main thread was ~5% of a make whose
+ * chunks were all present); other stores skip.
  */
 async function ensureStored(index: ChunkIndex, store: WriteStore, input: string, result: MakeBlobResult) {
   if (!isFileStore(store)) return;
   let missing = false;
-  for (let i = 0; i < index.length && !missing; i++) missing = !existsSync(store.chunkPath(index.id(i)));
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (!missing && next < index.length) {
+      const path = store.chunkPath(index.id(next++));
+      await access(path).catch(() => {
+        missing = true;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: STAT_LANES }, lane));
   if (!missing) return;
   const r = await chopFile({ index, input, store });
   result.storedChunks += r.stored;
 }
+
+/** Stats in flight at once when checking a file store holds every chunk. */
+const STAT_LANES = 16;
 
 /** Ids recently offered, to skip a repeat while its first copy is still being written. */
 const RECENT_LIMIT = 65536;
