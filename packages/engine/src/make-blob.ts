@@ -103,8 +103,8 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
  * a concurrent prune, or another make removing its stray chunks, may have removed a chunk
  * this run found present and so did not store. Missing ones are stored again from the
  * input (chop, which verifies each against its id). One stat per chunk, several at once
- * in libuv's threads (one after the other on the main thread was ~5% of a make whose
- * chunks were all present); other stores skip.
+ * in libuv's threads (one after the other, on the main thread, they took about 40 ms
+ * of a 512 MiB make whose chunks were all present); other stores skip.
  */
 async function ensureStored(index: ChunkIndex, store: WriteStore, input: string, result: MakeBlobResult) {
   if (!isFileStore(store)) return;
