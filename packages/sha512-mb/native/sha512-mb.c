@@ -43,7 +43,7 @@
 #define K1(k) k,
 static const uint64_t K[80] __attribute__((aligned(64))) = {SHA512_K(K1)};
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if HAVE_SIMD_CODE
 // K with each constant four times: the AVX2 rounds add it from memory, no broadcast.
 #define K4ROW(k) {k, k, k, k},
 static const uint64_t K4[80][4] __attribute__((aligned(32))) = {SHA512_K(K4ROW)};
@@ -379,32 +379,33 @@ static void digest_mb(const uint8_t *data, const size_t *starts, const size_t *s
   }
 }
 
+#endif
+
 // The vector code this CPU runs: 8 (AVX-512 F+VL+BW), 4 (AVX2) or 0 lanes.
 static int cpu_simd_width(void) {
+#if HAVE_SIMD_CODE
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
     return 8;
   if (__builtin_cpu_supports("avx2")) return 4;
+#endif
   return 0;
 }
 
 // Hashes with `width` lanes (at most what the CPU runs), or the scalar code for 0.
 static void digest_width(const uint8_t *data, const size_t *starts, const size_t *sizes, size_t n, uint8_t *out,
                          size_t *order, int width) {
+#if HAVE_SIMD_CODE
   if (width == 8) digest_mb(data, starts, sizes, n, out, order, 8, compress8);
   else if (width == 4) digest_mb(data, starts, sizes, n, out, order, 4, compress4);
-  else digest_scalar(data, starts, sizes, n, out);
-}
-#else
-static int cpu_simd_width(void) { return 0; }
-
-static void digest_width(const uint8_t *data, const size_t *starts, const size_t *sizes, size_t n, uint8_t *out,
-                         size_t *order, int width) {
-  (void)order;
-  (void)width;
-  digest_scalar(data, starts, sizes, n, out);
-}
+  else
 #endif
+  {
+    (void)order;
+    (void)width;
+    digest_scalar(data, starts, sizes, n, out);
+  }
+}
 
 // ---- Node-API glue.
 
@@ -545,16 +546,13 @@ static napi_value simd_width(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "digestMany", NAPI_AUTO_LENGTH, digest_many, NULL, &fn);
-  napi_set_named_property(env, exports, "digestMany", fn);
-  napi_create_function(env, "digestManyAvx2", NAPI_AUTO_LENGTH, digest_many_avx2, NULL, &fn);
-  napi_set_named_property(env, exports, "digestManyAvx2", fn);
-  napi_create_function(env, "digestManyScalar", NAPI_AUTO_LENGTH, digest_many_scalar, NULL, &fn);
-  napi_set_named_property(env, exports, "digestManyScalar", fn);
-  napi_create_function(env, "supported", NAPI_AUTO_LENGTH, supported, NULL, &fn);
-  napi_set_named_property(env, exports, "supported", fn);
-  napi_create_function(env, "simdWidth", NAPI_AUTO_LENGTH, simd_width, NULL, &fn);
-  napi_set_named_property(env, exports, "simdWidth", fn);
+  const napi_property_descriptor fns[] = {
+      {"digestMany", NULL, digest_many, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"digestManyAvx2", NULL, digest_many_avx2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"digestManyScalar", NULL, digest_many_scalar, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"supported", NULL, supported, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"simdWidth", NULL, simd_width, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;
 }
