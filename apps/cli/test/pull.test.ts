@@ -96,6 +96,26 @@ describe('desync pull over stdin/stdout', () => {
     expect(await messageTypes(r.stdout)).toEqual(['hello', 'abort']);
   });
 
+  it('serves an index file (casync pull - - INDEX -), alone or with a store', async () => {
+    const index = join(work, 'served.caibx');
+    const pullIndex = encodeMessage({ type: 'hello', features: ProtocolFeature.PULL_INDEX });
+    for (const args of [
+      ['pull', '-', '-', index, '-'],
+      ['pull', '--rate-limit-bps=1000', '-', '-', index, join(work, 'store')],
+    ]) {
+      const r = await desyncOk(args, { input: Buffer.concat([pullIndex, GOODBYE]) });
+      const data: Buffer[] = [];
+      const types: string[] = [];
+      for await (const m of readMessages([r.stdout], 'desync pull')) {
+        types.push(m.type);
+        if (m.type === 'index') data.push(Buffer.from(m.data));
+      }
+      expect(types[0]).toBe('hello');
+      expect(types.at(-1)).toBe('index-eof');
+      expect(Buffer.concat(data).equals(await readFile(index))).toBe(true);
+    }
+  });
+
   it('refuses to serve an index or a store that does not exist', async () => {
     expectOneLineError(await runDesync(['pull', '-', '-', 'x.caibx', join(work, 'store')]), ['index']);
     expectOneLineError(await runDesync(['pull', '-', '-', '-', join(work, 'no-such-store')]), [
@@ -201,6 +221,38 @@ describe.skipIf(!casync || !peers)('ssh stores against a real sshd', () => {
       env: cliEnv({ HOME: home }),
     });
     expect((await readFile(out)).equals(blob)).toBe(true);
+  });
+
+  it('desync extract reads an ssh:// index from casync pull and from desync pull', async () => {
+    for (const remote of [casync!, desyncRemote]) {
+      const out = join(work, 'ours-ssh-index');
+      await desyncOk(['extract', '-s', sshUrl(store), sshUrl(index), out], {
+        env: cliEnv({ CASYNC_REMOTE_PATH: remote }),
+      });
+      expect((await readFile(out)).equals(blob)).toBe(true);
+      await rm(out);
+    }
+  });
+
+  it('casync extract reads a host:/path index served by desync pull', async () => {
+    const out = join(work, 'casync-remote-index-out');
+    await runCasync(['extract', `--store=127.0.0.1:${store}`, `127.0.0.1:${index}`, out], {
+      casync,
+      env: { CASYNC_SSH_PATH: await sshd.sshWrapper(true), CASYNC_REMOTE_PATH: desyncRemote },
+    });
+    expect((await readFile(out)).equals(blob)).toBe(true);
+  });
+
+  it('a missing remote index fails in one line naming it, for either remote', async () => {
+    for (const remote of [casync!, desyncRemote]) {
+      const out = join(work, 'no-index-out');
+      const r = await runDesync(['extract', '-s', sshUrl(store), sshUrl(join(work, 'nope.caibx')), out], {
+        env: cliEnv({ CASYNC_REMOTE_PATH: remote }),
+      });
+      expectOneLineError(r, ['nope.caibx']);
+      expect(r.stderr).toMatch(/No such file|no such file/);
+      expect(await exists(out)).toBe(false);
+    }
   });
 
   it('a chunk missing on the remote fails the extract, naming the chunk', async () => {

@@ -14,7 +14,15 @@ export interface ServePullOptions {
   concurrency?: number;
   /** Ends `output` when the session is over (not wanted for process.stdout). Default true. */
   endOutput?: boolean;
+  /**
+   * Also serves an index file (`casync pull - - INDEX …`): called when a client asks for the
+   * index (PULL_INDEX); its bytes go out as INDEX messages, then INDEX_EOF.
+   */
+  index?: () => Promise<Uint8Array>;
 }
+
+/** Bytes of index data per INDEX message (casync sends its index in pieces of this size). */
+const INDEX_PIECE = 64 * 1024;
 
 // errno values casync puts in ABORT (Linux): EBADMSG for malformed input, EOPNOTSUPP for an
 // operation this server does not offer, EIO for a failing store.
@@ -53,9 +61,11 @@ function printable(text: string): string {
 
 /**
  * Serves `store` read-only to one client of casync's remote protocol, as `casync pull - - -
- * STORE` does over ssh: both sides send HELLO (this side offers a readable store), then each
- * REQUEST is answered per id with CHUNK (the stored zstd frame, compressed flag set) or
- * MISSING, in the order the store answers. Resolves when the client sends GOODBYE or closes
+ * STORE` does over ssh: both sides send HELLO (this side offers a readable store, and a
+ * readable index with `options.index`), then each REQUEST is answered per id with CHUNK (the
+ * stored zstd frame, compressed flag set) or MISSING, in the order the store answers. A client
+ * that asks for the index (PULL_INDEX) gets it right after the HELLOs. Without a store
+ * (`undefined`) only the index is served. Resolves when the client sends GOODBYE or closes
  * the stream at a message boundary, after every queued id was answered.
  *
  * Rejects with ProtocolError, after sending ABORT, when the client breaks the protocol (a
@@ -65,7 +75,7 @@ function printable(text: string): string {
  * fails other than with ChunkMissing. Nothing is read from the store after a failure.
  */
 export async function servePull(
-  store: Store,
+  store: Store | undefined,
   input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   output: Writable,
   options: ServePullOptions = {},
@@ -110,7 +120,8 @@ export async function servePull(
   const answer = async (id: ChunkId): Promise<void> => {
     let message: ProtocolMessage;
     try {
-      const chunk = await store.getChunk(id);
+      // Only reached with a store: a client without one is refused at HELLO.
+      const chunk = await (store as Store).getChunk(id);
       message = { type: 'chunk', id, compressed: true, data: await chunk.compressedData() };
     } catch (err) {
       if (!(err instanceof ChunkMissing)) {
@@ -156,8 +167,32 @@ export async function servePull(
   const protocolFailure = (errno: number, reason: string): SessionFailure =>
     new SessionFailure(errno, reason, new ProtocolError(peer, `protocol error: ${reason}`));
 
+  const offered =
+    (store ? ProtocolFeature.READABLE_STORE : 0n) | (options.index ? ProtocolFeature.READABLE_INDEX : 0n);
+  const served =
+    (store ? ProtocolFeature.PULL_CHUNKS : 0n) | (options.index ? ProtocolFeature.PULL_INDEX : 0n);
+  const servedText = [store ? 'chunks' : '', options.index ? 'an index' : ''].filter(Boolean).join(' and ');
+
+  const sendIndex = async (read: () => Promise<Uint8Array>): Promise<void> => {
+    let data: Uint8Array;
+    try {
+      data = await read();
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      throw new SessionFailure(EIO, e.message, e);
+    }
+    try {
+      for (let at = 0; at < data.length && !failure; at += INDEX_PIECE) {
+        await writer.send({ type: 'index', data: data.subarray(at, at + INDEX_PIECE) });
+      }
+      if (!failure) await writer.send({ type: 'index-eof' });
+    } catch {
+      throw new SessionFailure(0, '', undefined); // the client left
+    }
+  };
+
   const run = async (): Promise<void> => {
-    await writer.send({ type: 'hello', features: ProtocolFeature.READABLE_STORE });
+    await writer.send({ type: 'hello', features: offered });
     const messages = readMessages(input, peer);
     let greeted = false;
     try {
@@ -177,19 +212,20 @@ export async function servePull(
           if (message.type !== 'hello')
             throw protocolFailure(EBADMSG, `expected HELLO, got ${message.type.toUpperCase()}`);
           const wanted = message.features & OPERATIONS;
-          if ((message.features & ProtocolFeature.PULL_CHUNKS) === 0n) {
+          if ((wanted & served) === 0n) {
             throw protocolFailure(
               EOPNOTSUPP,
-              'this server only serves chunks, and the client does not pull chunks',
+              `this server only serves ${servedText}, which the client does not ask for`,
             );
           }
-          if ((wanted & ~ProtocolFeature.PULL_CHUNKS & FEATURE_FLAGS_MAX) !== 0n) {
+          if ((wanted & ~served & FEATURE_FLAGS_MAX) !== 0n) {
             throw protocolFailure(
               EOPNOTSUPP,
-              `this server only serves chunks; it cannot serve the operations 0x${wanted.toString(16)} the client asked for`,
+              `this server only serves ${servedText}; it cannot serve the operations 0x${wanted.toString(16)} the client asked for`,
             );
           }
           greeted = true;
+          if (options.index && (wanted & ProtocolFeature.PULL_INDEX) !== 0n) await sendIndex(options.index);
           continue;
         }
         switch (message.type) {

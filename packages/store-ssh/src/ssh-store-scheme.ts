@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { StoreScheme } from '@desync/core';
 import { isSshLocation } from './ssh-location.js';
 
@@ -5,6 +7,8 @@ import { isSshLocation } from './ssh-location.js';
  * The registry entry for `ssh://[user@]host[:port]/path` and casync's `[user@]host:path`
  * (a colon before the first slash). Honours `concurrency`, `timeoutMs` and
  * `sshSkipHostKeyCheck`; CASYNC_SSH_PATH and CASYNC_REMOTE_PATH are read from the environment.
+ * `readFile` pulls an index file with casync's protocol (`casync pull - - PATH -`); a
+ * `host:path` that names an existing local file is read locally instead.
  * ssh2 is loaded only when a store is opened: importing the scheme (`@desync/store-ssh/scheme`)
  * costs a command that never uses ssh nothing.
  */
@@ -16,6 +20,15 @@ export const sshStoreScheme: StoreScheme = {
     return new SshStore({
       location,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.sshSkipHostKeyCheck !== undefined ? { skipHostKeyCheck: options.sshSkipHostKeyCheck } : {}),
+    });
+  },
+  readFile: async (location, options) => {
+    if (!/^ssh:\/\//i.test(location) && existsSync(location)) return readFile(location);
+    const { readSshIndex } = await import('./ssh-index.js');
+    return readSshIndex({
+      location,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.sshSkipHostKeyCheck !== undefined ? { skipHostKeyCheck: options.sshSkipHostKeyCheck } : {}),
     });

@@ -1,5 +1,3 @@
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
 import {
   Chunk,
   type ChunkId,
@@ -9,8 +7,8 @@ import {
   type Store,
   StoreError,
 } from '@desync/core';
-import { spawnCommandPipes } from './command-transport.js';
 import { type PullAnswer, PullSession, type RemotePipes } from './pull-session.js';
+import { openRemotePipes, remoteProgram } from './ssh-connect.js';
 import { parseSshLocation, type SshLocation, shellQuote } from './ssh-location.js';
 
 /** Options of SshStore. */
@@ -91,8 +89,7 @@ export class SshStore implements Store {
 
   /** The command line run on the remote. */
   get remoteCommand(): string {
-    const casync = this.options.remotePath ?? process.env.CASYNC_REMOTE_PATH ?? 'casync';
-    return `${casync} pull - - - ${shellQuote(this.location.path)}`;
+    return `${remoteProgram(this.options)} pull - - - ${shellQuote(this.location.path)}`;
   }
 
   async getChunk(id: ChunkId, options?: GetChunkOptions): Promise<Chunk> {
@@ -234,28 +231,7 @@ export class SshStore implements Store {
     slot.opening.then(closeWhenIdle, () => this.retiring.delete(slot));
   }
 
-  private async connect(): Promise<RemotePipes> {
-    if (this.options.transport) return this.options.transport(this.remoteCommand);
-    const sshPath = this.options.sshPath ?? process.env.CASYNC_SSH_PATH;
-    if (sshPath) return spawnCommandPipes(sshPath, this.location, this.remoteCommand);
-    const home = homedir();
-    const sshDir = join(home, '.ssh');
-    const agent = this.options.agent ?? process.env.SSH_AUTH_SOCK;
-    // ssh2 loads on the first ssh2 connection only (not for CASYNC_SSH_PATH, nor for `pull`).
-    const { openSsh2Pipes } = await import('./ssh2-transport.js');
-    return openSsh2Pipes(
-      this.name,
-      this.location,
-      {
-        username: this.location.user ?? userInfo().username,
-        identityFiles:
-          this.options.identityFiles ?? ['id_ed25519', 'id_rsa', 'id_ecdsa'].map((f) => join(sshDir, f)),
-        agent: agent || undefined,
-        knownHostsFiles: this.options.knownHostsFiles ?? [join(sshDir, 'known_hosts')],
-        skipHostKeyCheck: this.options.skipHostKeyCheck ?? false,
-        timeoutMs: this.options.timeoutMs,
-      },
-      this.remoteCommand,
-    );
+  private connect(): Promise<RemotePipes> {
+    return openRemotePipes(this.name, this.location, this.remoteCommand, this.options);
   }
 }
