@@ -7,6 +7,6 @@ describe('pull argv as casync sends it', () => {
   it('accepts flags before the pull command', async () => {
     const r = await runDesync(['--rate-limit-bps=1000', 'pull', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout.toString()).toContain('pull - - - STORE');
+    expect(r.stdout.toString()).toContain('pull - - INDEX|- STORE|-');
   });
 });
