@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidArgument, storeSchemeFor } from '@desync/core';
 
 /** Writes to stdout, waiting when the pipe is full so memory stays bounded. */
 async function write(data: string | Uint8Array): Promise<void> {
@@ -28,11 +29,26 @@ export async function writeChunks(chunks: AsyncIterable<Uint8Array>): Promise<vo
 }
 
 /**
+ * Refuses an index output that names a remote location (`ssh://…`, casync's `host:/path`,
+ * `http(s)://…`, `s3+…`): casync would push there; a local file of that name would surprise.
+ * Called before any store is opened.
+ */
+export function refuseRemoteIndexOutput(target: string): void {
+  const scheme = storeSchemeFor(target);
+  if (scheme && scheme.name !== 'local') {
+    throw new InvalidArgument(
+      `cannot write an index to ${scheme.name} location '${target}': indexes are written to a local file or - (stdout); write a file and copy it there (a local name with a colon starts with ./)`,
+    );
+  }
+}
+
+/**
  * Runs `write` with a real file path for an index, then, when the caller asked for `-`,
  * copies that file to stdout: indexes are written atomically (temp file, rename), which
  * needs a path, so `-` goes through a private temporary directory that is removed after.
  */
 export async function withIndexOutput<T>(target: string, write: (path: string) => Promise<T>): Promise<T> {
+  refuseRemoteIndexOutput(target);
   if (target !== '-') return write(target);
   const dir = await mkdtemp(join(tmpdir(), 'desync-index-'));
   try {

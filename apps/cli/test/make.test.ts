@@ -35,6 +35,24 @@ describe('make', () => {
     expect(await readdir(indexDir)).toEqual([]);
   });
 
+  it('refuses an index output on a remote location before touching the store', async () => {
+    const store = join(dir, 'store');
+    for (const target of [
+      'ssh://host/x.caibx',
+      'host:x.caibx',
+      'https://host/x.caibx',
+      's3+http://h/b/x.caibx',
+    ]) {
+      const result = await runDesync(['make', '-s', store, target, input], { cwd: dir });
+      expectOneLineError(result, [target, 'local file']);
+      expect(result.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
+    }
+    expect(await exists(store)).toBe(false);
+    // A local name with a colon still works when it says so.
+    await desyncOk(['make', '-s', store, './host:x.caibx', input], { cwd: dir });
+    expect(await exists(join(dir, 'host:x.caibx'))).toBe(true);
+  });
+
   describe.each(['1:2', '64:16:256', 'abc', '0:0:0', '16:64:256:1', '-1:64:256', '16:64:1000000'])(
     'with -m %s',
     (spec) => {

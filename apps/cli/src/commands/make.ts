@@ -9,7 +9,7 @@ import {
   storeOptionFlags,
   writeStoreFlag,
 } from '../flags.js';
-import { withIndexOutput } from '../output.js';
+import { refuseRemoteIndexOutput, withIndexOutput } from '../output.js';
 import { progressBar } from '../progress-bar.js';
 
 export class MakeCommand extends BaseCommand {
@@ -34,6 +34,7 @@ export class MakeCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(MakeCommand);
+    refuseRemoteIndexOutput(args.index);
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await withIndexOutput(args.index, (indexPath) =>

@@ -12,7 +12,7 @@ import {
   storeOpenOptions,
   storeOptionFlags,
 } from '../flags.js';
-import { withIndexOutput } from '../output.js';
+import { refuseRemoteIndexOutput, withIndexOutput } from '../output.js';
 import { progressBar } from '../progress-bar.js';
 
 export class TarCommand extends BaseCommand {
@@ -70,6 +70,7 @@ export class TarCommand extends BaseCommand {
       return;
     }
     if (!flags.store) throw new InvalidArgument('tar -i needs a store: -s STORE');
+    refuseRemoteIndexOutput(args.output);
     const store = await openWriteStore(flags.store, storeOpenOptions(flags));
     try {
       const r = await withIndexOutput(args.output, (indexPath) =>
