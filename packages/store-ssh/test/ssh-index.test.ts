@@ -21,27 +21,7 @@ import { encodeMessage, type ProtocolMessage } from '../src/protocol-message.js'
 import type { RemotePipes } from '../src/pull-session.js';
 import { servePull } from '../src/serve-pull.js';
 import { pullIndex, readSshIndex } from '../src/ssh-index.js';
-
-/** Pipes to a servePull in this process that serves `index` (and `store`, when given). */
-function indexPipes(index: Uint8Array, store?: Store): RemotePipes & { served: Promise<unknown> } {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const served = servePull(store, toServer, toClient, {
-    peer: 'in-process client',
-    index: async () => index,
-  }).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  return {
-    stdout: toClient,
-    stdin: toServer,
-    served,
-    stderrTail: () => '',
-    settle: async () => {},
-    close: () => toServer.end(),
-  };
-}
+import { inProcessPipes } from './in-process-pipes.js';
 
 /** Pipes whose remote sends `bytes` and then ends, whatever it is sent. */
 function scriptedPipes(bytes: Uint8Array[], stderr = ''): RemotePipes {
@@ -66,7 +46,7 @@ async function answersTo(input: Uint8Array[], index: Uint8Array, store?: Store):
 describe('pulling an index with casync protocol', () => {
   it('gets the served bytes whole, over many INDEX messages', async () => {
     const index = randomBytes(300_000);
-    const pipes = indexPipes(index);
+    const pipes = inProcessPipes(undefined, { index: async () => index });
     expect(Buffer.from(await pullIndex(pipes, 'peer')).equals(index)).toBe(true);
     pipes.close();
     expect(await pipes.served).toBeUndefined();
