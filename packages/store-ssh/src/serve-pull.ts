@@ -80,6 +80,7 @@ export async function servePull(
   output: Writable,
   options: ServePullOptions = {},
 ): Promise<void> {
+  if (!store && !options.index) throw new TypeError('servePull needs a store or an index to serve');
   const peer = options.peer ?? 'pull client';
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const writer = new MessageWriter(output);
