@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChunkId } from '@desync/core';
 import { encodeMessage, ProtocolFeature, readMessages } from '@desync/store-ssh';
@@ -241,6 +241,24 @@ describe.skipIf(!casync || !peers)('ssh stores against a real sshd', () => {
       env: { CASYNC_SSH_PATH: await sshd.sshWrapper(true), CASYNC_REMOTE_PATH: desyncRemote },
     });
     expect((await readFile(out)).equals(blob)).toBe(true);
+  });
+
+  it('untar -i and list read a .caidx and its chunks over ssh', async () => {
+    const tree = join(work, 'tree');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'a.txt'), 'hello\n');
+    await writeFile(join(tree, 'sub', 'b.bin'), blob.subarray(0, 300_000));
+    const treeStore = join(work, 'tree-store');
+    const caidx = join(work, 'tree.caidx');
+    await runCasync(['make', `--store=${treeStore}`, caidx, tree], { casync });
+    const out = join(work, 'tree-out');
+    await desyncOk(['untar', '-i', '-s', sshUrl(treeStore), sshUrl(caidx), out], {
+      env: cliEnv({ CASYNC_REMOTE_PATH: casync }),
+    });
+    expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('hello\n');
+    expect((await readFile(join(out, 'sub', 'b.bin'))).equals(blob.subarray(0, 300_000))).toBe(true);
+    const listed = await desyncOk(['list', '-s', sshUrl(treeStore), sshUrl(caidx)], { env: cliEnv() });
+    expect(listed.stdout.toString()).toContain('300000 sub/b.bin');
   });
 
   it('a missing remote index fails in one line naming it, for either remote', async () => {

@@ -2,14 +2,28 @@ import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
-import { describeSystemError, FileError, InvalidArgument, type Store, tempPathFor } from '@desync/core';
+import {
+  describeSystemError,
+  FileError,
+  InvalidArgument,
+  type Store,
+  type StoreOpenOptions,
+  storeSchemeFor,
+  tempPathFor,
+} from '@desync/core';
 import { CA_FORMAT_INDEX, readIndex } from '@desync/index-format';
+import { loadIndex } from './load-index.js';
 import { readBlob } from './read-blob.js';
 
 /** Where an archive stream comes from: a .catar file, standard input, or a .caidx and stores. */
 export interface ArchiveSourceOptions {
-  /** A .catar path, `-` for standard input, or a .caidx path (then `store` is required). */
+  /**
+   * A .catar path, `-` for standard input, or a .caidx path or URL (`ssh://…`, `host:/…`,
+   * `http(s)://…`, `s3+…`; then `store` is required).
+   */
   path: string;
+  /** Adapter settings for reading a .caidx from a URL (TLS, credentials, timeouts). */
+  open?: StoreOpenOptions;
   /** Stores holding the chunks of a .caidx (a StoreRouter or CacheStore). */
   store?: Store;
   /** Chunks fetched ahead when reading a .caidx; default 10. */
@@ -36,10 +50,12 @@ export async function isIndexFile(path: string): Promise<boolean> {
 /** The bytes of an archive stream, whichever form it is stored in. */
 export async function openArchiveStream(options: ArchiveSourceOptions): Promise<AsyncIterable<Uint8Array>> {
   if (options.path === '-') return process.stdin;
-  if (await isIndexFile(options.path)) {
+  const scheme = storeSchemeFor(options.path);
+  const remote = scheme !== undefined && scheme.name !== 'local' && scheme.readFile !== undefined;
+  if (remote || (await isIndexFile(options.path))) {
     if (!options.store)
       throw new InvalidArgument(`${options.path} is an index: give the stores of its chunks with -s`);
-    const index = await readIndex(options.path);
+    const index = remote ? await loadIndex(options.path, options.open) : await readIndex(options.path);
     return readBlob({
       index,
       store: options.store,

@@ -1,7 +1,13 @@
 import { listArchive, openStoreChain } from '@desync/engine';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, indexStoreFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  cacheFlag,
+  indexStoreFlag,
+  optionsForLocation,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 import { writeLines } from '../output.js';
 
 export class ListCommand extends BaseCommand {
@@ -26,7 +32,12 @@ export class ListCommand extends BaseCommand {
       ? await openStoreChain({ stores: flags.store, cache: flags.cache, open: storeOpenOptions(flags) })
       : undefined;
     try {
-      const lines = listArchive({ path: args.archive, store, signal: this.interrupt });
+      const lines = listArchive({
+        path: args.archive,
+        store,
+        open: optionsForLocation(args.archive, flags),
+        signal: this.interrupt,
+      });
       await writeLines(
         (async function* () {
           for await (const l of lines) yield `${l.mode} ${l.size} ${l.path}`;

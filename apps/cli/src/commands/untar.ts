@@ -2,7 +2,14 @@ import { InvalidArgument } from '@desync/core';
 import { archiveToTar, extractArchive, openStoreChain } from '@desync/engine';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { cacheFlag, concurrencyFlag, indexStoreFlag, storeOpenOptions, storeOptionFlags } from '../flags.js';
+import {
+  cacheFlag,
+  concurrencyFlag,
+  indexStoreFlag,
+  optionsForLocation,
+  storeOpenOptions,
+  storeOptionFlags,
+} from '../flags.js';
 
 export class UntarCommand extends BaseCommand {
   static override description =
@@ -65,6 +72,7 @@ export class UntarCommand extends BaseCommand {
         await archiveToTar({
           path: args.archive,
           store,
+          open: optionsForLocation(args.archive, flags),
           output: args.dir,
           concurrency: flags.concurrency,
           signal: this.interrupt,
@@ -77,6 +85,7 @@ export class UntarCommand extends BaseCommand {
       await extractArchive({
         path: args.archive,
         store,
+        open: optionsForLocation(args.archive, flags),
         dir: args.dir,
         concurrency: flags.concurrency,
         overwrite: flags.overwrite,
