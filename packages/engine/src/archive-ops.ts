@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
 import {
@@ -50,8 +50,13 @@ export async function isIndexFile(path: string): Promise<boolean> {
 /** The bytes of an archive stream, whichever form it is stored in. */
 export async function openArchiveStream(options: ArchiveSourceOptions): Promise<AsyncIterable<Uint8Array>> {
   if (options.path === '-') return process.stdin;
+  // A URL, or casync's `host:/path` unless a local file has that name (as for indexes).
   const scheme = storeSchemeFor(options.path);
-  const remote = scheme !== undefined && scheme.name !== 'local' && scheme.readFile !== undefined;
+  const remote =
+    scheme !== undefined &&
+    scheme.name !== 'local' &&
+    scheme.readFile !== undefined &&
+    !existsSync(options.path);
   if (remote || (await isIndexFile(options.path))) {
     if (!options.store)
       throw new InvalidArgument(`${options.path} is an index: give the stores of its chunks with -s`);
