@@ -51,6 +51,9 @@ describe('make', () => {
     // A local name with a colon still works when it says so.
     await desyncOk(['make', '-s', store, './host:x.caibx', input], { cwd: dir });
     expect(await exists(join(dir, 'host:x.caibx'))).toBe(true);
+    // …and an existing local file of a host:path name is read as itself, not over ssh.
+    const info = await desyncOk(['info', 'host:x.caibx'], { cwd: dir });
+    expect(info.stdout.toString()).toMatch(/Blob size:\s+307200 bytes/);
   });
 
   describe.each(['1:2', '64:16:256', 'abc', '0:0:0', '16:64:256:1', '-1:64:256', '16:64:1000000'])(

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
 import {
@@ -8,11 +8,10 @@ import {
   InvalidArgument,
   type Store,
   type StoreOpenOptions,
-  storeSchemeFor,
   tempPathFor,
 } from '@desync/core';
 import { CA_FORMAT_INDEX, readIndex } from '@desync/index-format';
-import { loadIndex } from './load-index.js';
+import { loadIndex, remoteIndexScheme } from './load-index.js';
 import { readBlob } from './read-blob.js';
 
 /** Where an archive stream comes from: a .catar file, standard input, or a .caidx and stores. */
@@ -50,13 +49,7 @@ export async function isIndexFile(path: string): Promise<boolean> {
 /** The bytes of an archive stream, whichever form it is stored in. */
 export async function openArchiveStream(options: ArchiveSourceOptions): Promise<AsyncIterable<Uint8Array>> {
   if (options.path === '-') return process.stdin;
-  // A URL, or casync's `host:/path` unless a local file has that name (as for indexes).
-  const scheme = storeSchemeFor(options.path);
-  const remote =
-    scheme !== undefined &&
-    scheme.name !== 'local' &&
-    scheme.readFile !== undefined &&
-    !existsSync(options.path);
+  const remote = remoteIndexScheme(options.path) !== undefined;
   if (remote || (await isIndexFile(options.path))) {
     if (!options.store)
       throw new InvalidArgument(`${options.path} is an index: give the stores of its chunks with -s`);

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { StoreScheme } from '@desync/core';
 import { isSshLocation } from './ssh-location.js';
 
@@ -7,8 +5,7 @@ import { isSshLocation } from './ssh-location.js';
  * The registry entry for `ssh://[user@]host[:port]/path` and casync's `[user@]host:path`
  * (a colon before the first slash). Honours `concurrency`, `timeoutMs` and
  * `sshSkipHostKeyCheck`; CASYNC_SSH_PATH and CASYNC_REMOTE_PATH are read from the environment.
- * `readFile` pulls an index file with casync's protocol (`casync pull - - PATH -`); a
- * `host:path` that names an existing local file is read locally instead.
+ * `readFile` pulls an index file with casync's protocol (`casync pull - - PATH -`).
  * ssh2 is loaded only when a store is opened: importing the scheme (`@desync/store-ssh/scheme`)
  * costs a command that never uses ssh nothing.
  */
@@ -25,7 +22,6 @@ export const sshStoreScheme: StoreScheme = {
     });
   },
   readFile: async (location, options) => {
-    if (!/^ssh:\/\//i.test(location) && existsSync(location)) return readFile(location);
     const { readSshIndex } = await import('./ssh-index.js');
     return readSshIndex({
       location,
