@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
 import {
   Aborted,
@@ -102,30 +102,20 @@ export async function makeBlob(options: MakeBlobOptions): Promise<MakeBlobResult
  * Makes sure every chunk the index names is in a file store before the index appears:
  * a concurrent prune, or another make removing its stray chunks, may have removed a chunk
  * this run found present and so did not store. Missing ones are stored again from the
- * input (chop, which verifies each against its id). One stat per chunk, several at once
- * in libuv's threads (one after the other, on the main thread, they took about 40 ms
- * of a 512 MiB make whose chunks were all present); other stores skip.
+ * input (chop, which verifies each against its id). One synchronous stat per chunk: the
+ * workers stat'ed the same paths moments ago, so the answers come from the dentry cache
+ * (about 16 ms for 6,000 chunks, where 16 lanes through libuv's thread pool took 40-100 ms
+ * of a 512 MiB make whose chunks were all present). Other stores skip.
  */
 async function ensureStored(index: ChunkIndex, store: WriteStore, input: string, result: MakeBlobResult) {
   if (!isFileStore(store)) return;
-  let missing = false;
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (!missing && next < index.length) {
-      const path = store.chunkPath(index.id(next++));
-      await access(path).catch(() => {
-        missing = true;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: STAT_LANES }, lane));
-  if (!missing) return;
-  const r = await chopFile({ index, input, store });
-  result.storedChunks += r.stored;
+  for (let i = 0; i < index.length; i++) {
+    if (existsSync(store.chunkPath(index.id(i)))) continue;
+    const r = await chopFile({ index, input, store });
+    result.storedChunks += r.stored;
+    return;
+  }
 }
-
-/** Stats in flight at once when checking a file store holds every chunk. */
-const STAT_LANES = 16;
 
 /** Ids recently offered, to skip a repeat while its first copy is still being written. */
 const RECENT_LIMIT = 65536;
