@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import {
-  type ChunkId,
   ChunkInvalid,
   ChunkMissing,
   describeSystemError,
@@ -15,6 +14,7 @@ import {
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
+import { type Group, groupChunks } from './chunk-groups.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { pwriteAll } from './pwrite-all.js';
 import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
@@ -60,32 +60,6 @@ export interface ExtractBlobResult {
   bytesFrom: Record<string, number>;
 }
 
-/** One distinct chunk of the index and every place it goes. */
-class Group {
-  readonly offsets: number[];
-  private hex: ChunkId | undefined;
-
-  constructor(
-    private readonly index: ChunkIndex,
-    /** Position in the index of the chunk's first appearance. */
-    readonly first: number,
-    readonly size: number,
-    start: number,
-  ) {
-    this.offsets = [start];
-  }
-
-  /** The id as text, made when first asked: grouping compares raw bytes. */
-  get id(): ChunkId {
-    this.hex ??= this.index.id(this.first);
-    return this.hex;
-  }
-
-  hasId(bytes: Uint8Array): boolean {
-    return Buffer.compare(this.index.idBytesAt(this.first), bytes) === 0;
-  }
-}
-
 // Chunks per worker message on the local path: one message per chunk cost as much CPU as
 // hashing a tenth of the data.
 const BATCH_CHUNKS = 32;
@@ -115,50 +89,6 @@ function zeroChunkId(size: number): Buffer {
   return createHash('sha512-256').update(Buffer.alloc(size)).digest();
 }
 
-// A 52-bit key from an id's first bytes: compact map keys; the full id settles collisions.
-function shortKey(bytes: Uint8Array): number {
-  return (
-    bytes[0] * 2 ** 44 +
-    bytes[1] * 2 ** 36 +
-    bytes[2] * 2 ** 28 +
-    bytes[3] * 2 ** 20 +
-    bytes[4] * 2 ** 12 +
-    bytes[5] * 16 +
-    (bytes[6] >> 4)
-  );
-}
-
-/**
- * The distinct chunks of `index` in order of first appearance, each with all its offsets.
- * Raw ids only: the extraction's first batch waits for this pass.
- */
-function groupChunks(index: ChunkIndex): Group[] {
-  const groups: Group[] = [];
-  const byKey = new Map<number, Group | Group[]>();
-  let start = 0;
-  for (let i = 0; i < index.length; i++) {
-    const end = index.end(i);
-    const bytes = index.idBytesAt(i);
-    const key = shortKey(bytes);
-    const found = byKey.get(key);
-    const same = Array.isArray(found)
-      ? found.find((g) => g.hasId(bytes))
-      : found?.hasId(bytes)
-        ? found
-        : undefined;
-    if (same) {
-      same.offsets.push(start);
-    } else {
-      const g = new Group(index, i, end - start, start);
-      groups.push(g);
-      if (found === undefined) byKey.set(key, g);
-      else byKey.set(key, Array.isArray(found) ? [...found, g] : [found, g]);
-    }
-    start = end;
-  }
-  return groups;
-}
-
 /** The stores behind `store` when all keep chunks in local files: workers read those directly. */
 function fileStoresOf(store: Store): readonly FileStore[] | undefined {
   if (isFileStore(store)) return [store];
@@ -166,22 +96,23 @@ function fileStoresOf(store: Store): readonly FileStore[] | undefined {
   return undefined;
 }
 
-/** Cuts `groups` into batches of a few chunks (or one each, when only the store can serve them). */
-function batchesOf(groups: readonly Group[], perBatch: number): Group[][] {
-  const batches: Group[][] = [];
+/**
+ * Cuts `groups` into batches of a few chunks (or one each, when only the store can serve
+ * them), as they are asked for: the first batch goes out at once.
+ */
+function* batchesOf(groups: readonly Group[], perBatch: number): Generator<Group[]> {
   let batch: Group[] = [];
   let bytes = 0;
   for (const g of groups) {
     batch.push(g);
     bytes += g.size;
     if (batch.length >= perBatch || bytes >= BATCH_BYTES) {
-      batches.push(batch);
+      yield batch;
       batch = [];
       bytes = 0;
     }
   }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  if (batch.length > 0) yield batch;
 }
 
 /**

@@ -80,6 +80,11 @@ export class ChunkIndex {
     return this.ends[i];
   }
 
+  /** Every raw id, 32 bytes each, in index order (a view, not a copy). */
+  allIdBytes(): Uint8Array {
+    return this.idBytes;
+  }
+
   /** Raw 32-byte id of the i-th chunk (a view, not a copy). */
   idBytesAt(i: number): Uint8Array {
     return this.idBytes.subarray(i * 32, i * 32 + 32);
