@@ -42,10 +42,9 @@ export function groupChunks(index: ChunkIndex): Group[] {
   // The ids as 32-bit words (copied: the index's bytes need not be 4-byte aligned).
   const words = new Int32Array(Uint8Array.from(index.allIdBytes()).buffer);
   let bits = 1;
-  while (1 << bits < 2 * n) bits++;
+  while (bits < 30 && 1 << bits < 2 * n) bits++;
   const mask = (1 << bits) - 1;
-  const slots = new Int32Array(1 << bits); // chunk position + 1 of each distinct id; 0: free
-  const groupAt = new Int32Array(n); // group of a first appearance
+  const slots = new Int32Array(1 << bits); // group number + 1 of each distinct id; 0: free
   const groups: Group[] = [];
   const m = HASH_MULTIPLIERS;
   let start = 0;
@@ -63,24 +62,19 @@ export function groupChunks(index: ChunkIndex): Group[] {
         Math.imul(words[w + 7] as number, m[7] as number)) |
       0;
     let slot = x >>> (32 - bits);
-    let first = -1;
     for (;;) {
       const taken = slots[slot] as number;
       if (taken === 0) {
-        slots[slot] = i + 1;
+        groups.push(new Group(index, i, end - start, start));
+        slots[slot] = groups.length;
         break;
       }
-      if (sameId(words, (taken - 1) * 8, w)) {
-        first = taken - 1;
+      const g = groups[taken - 1] as Group;
+      if (sameId(words, g.first * 8, w)) {
+        g.offsets.push(start);
         break;
       }
       slot = (slot + 1) & mask;
-    }
-    if (first < 0) {
-      groupAt[i] = groups.length;
-      groups.push(new Group(index, i, end - start, start));
-    } else {
-      (groups[groupAt[first] as number] as Group).offsets.push(start);
     }
     start = end;
   }
