@@ -111,6 +111,18 @@ describe('extract', () => {
     expect(await readdir(outDir)).toEqual([]);
   });
 
+  it('fails naming the store and chunk when a chunk cannot be read, leaving no output', async () => {
+    // A chunk directory replaced by a file: opening the chunk fails with ENOTDIR, a store fault.
+    const bad = middleChunk();
+    const chunkDir = join(store, bad.id.slice(0, 4));
+    await rm(chunkDir, { recursive: true });
+    await writeFile(chunkDir, 'not a directory');
+    const result = await runDesync(['extract', '-s', store, index, out]);
+    expectOneLineError(result, [store, bad.id, 'not a directory']);
+    expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
+    expect(await readdir(outDir)).toEqual([]);
+  });
+
   it('leaves an existing output untouched when a chunk is missing', async () => {
     const before = Buffer.from('an older version of the file\n');
     await writeFile(out, before);

@@ -35,6 +35,17 @@ describe('make', () => {
     expect(await readdir(indexDir)).toEqual([]);
   });
 
+  it('fails naming the store when it cannot be written, leaving no index', async () => {
+    const notADir = join(dir, 'a-file');
+    await writeFile(notADir, 'x');
+    const store = join(notADir, 'store');
+    const index = join(dir, 'input.caibx');
+    const result = await runDesync(['make', '-s', store, index, input]);
+    expectOneLineError(result, [store, 'cannot write chunk', 'not a directory']);
+    expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
+    expect(await exists(index)).toBe(false);
+  });
+
   it('refuses an index output on a remote location before touching the store', async () => {
     const store = join(dir, 'store');
     for (const target of [

@@ -62,4 +62,12 @@ export type FromWorker =
       /** 32 bytes per chunk, or empty when not hashing. */
       ids: Uint8Array;
     }
-  | { type: 'error'; taskId: number; message: string; code?: string };
+  | {
+      type: 'error';
+      taskId: number;
+      message: string;
+      code?: string;
+      /** Set when writing a chunk file failed: the error is the store's, not the input's. */
+      chunkFile?: string;
+      chunk?: string;
+    };

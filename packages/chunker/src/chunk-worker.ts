@@ -195,7 +195,7 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
     if (path) {
       // A file store: write the chunk here, so its bytes never cross threads.
       const frame = codec!.compressTransient(buf.subarray(o.at, o.at + o.size));
-      writeChunkFileSync(path, frame);
+      writeChunkFile(path, o.id, frame);
       written.ids.push(o.id);
       written.frameSizes.push(frame.length);
       written.sizes.push(o.size);
@@ -211,6 +211,15 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
   });
   if (ids.length > 0) post({ type: 'frames', taskId, ids, frames, sizes }, transfer);
   if (written.ids.length > 0) post({ type: 'written', taskId, ...written });
+}
+
+/** Writes a chunk file; a failure is tagged with the file and chunk, so it names the store. */
+function writeChunkFile(path: string, id: string, frame: Uint8Array): void {
+  try {
+    writeChunkFileSync(path, frame);
+  } catch (err) {
+    throw Object.assign(err as Error, { chunkFile: path, chunk: id });
+  }
 }
 
 /**
@@ -235,7 +244,7 @@ async function storeHere(
     if (existsSync(path)) continue;
     codec ??= await loadCodec();
     const frame = codec.compressTransient(buf.subarray(o.at, o.at + o.size));
-    writeChunkFileSync(path, frame);
+    writeChunkFile(path, o.id, frame);
     written.ids.push(o.id);
     written.frameSizes.push(frame.length);
     written.sizes.push(o.size);
@@ -250,7 +259,14 @@ port.on('message', (msg: ToWorker) => {
     resolve?.(msg);
     return;
   }
-  chunkSection(msg).catch((err: NodeJS.ErrnoException) => {
-    post({ type: 'error', taskId: msg.taskId, message: err?.message ?? String(err), code: err?.code });
+  chunkSection(msg).catch((err: NodeJS.ErrnoException & { chunkFile?: string; chunk?: string }) => {
+    post({
+      type: 'error',
+      taskId: msg.taskId,
+      message: err?.message ?? String(err),
+      code: err?.code,
+      chunkFile: err?.chunkFile,
+      chunk: err?.chunk,
+    });
   });
 });

@@ -2,7 +2,14 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { Aborted, type ChunkId, chunkIdFromBytes, describeSystemError, FileError } from '@desync/core';
+import {
+  Aborted,
+  type ChunkId,
+  chunkIdFromBytes,
+  describeSystemError,
+  FileError,
+  StoreError,
+} from '@desync/core';
 import { type ChunkSizes, DEFAULT_CHUNK_SIZES, WINDOW_SIZE } from './chunk-sizes.js';
 import {
   type ChunkFileLayout,
@@ -396,8 +403,8 @@ class SectionPool {
         break;
       }
       case 'error':
-        this.running.delete(msg.taskId);
-        this.fail(new FileError(p.task.path, msg.code ? describeSystemError(msg) : msg.message));
+        // fail rejects the running tasks, this one among them (the only one, maybe).
+        this.fail(workerError(p.task, msg));
         break;
     }
   }
@@ -419,4 +426,13 @@ class SectionPool {
   async close(): Promise<void> {
     await Promise.all(this.all.map((w) => w.terminate()));
   }
+}
+
+/** The error a worker reported: the store's when it was writing a chunk file, else the input's. */
+function workerError(task: SectionTask, msg: Extract<FromWorker, { type: 'error' }>): Error {
+  const reason = msg.code ? describeSystemError(msg) : msg.message;
+  if (msg.chunkFile === undefined) return new FileError(task.path, reason);
+  // Name the store directory where its layout is known, else the chunk file itself.
+  const where = task.chunkFiles?.dir ?? msg.chunkFile;
+  return new StoreError(where, `cannot write chunk ${msg.chunk}: ${reason}`);
 }

@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Aborted, type ChunkId, digestChunk, FileError, loadCodec, type ZstdCodec } from '@desync/core';
+import {
+  Aborted,
+  type ChunkId,
+  digestChunk,
+  FileError,
+  loadCodec,
+  StoreError,
+  type ZstdCodec,
+} from '@desync/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChunkSink, type ChunkSizes, chunkFile, DEFAULT_CHUNK_SIZES } from '../src/index.js';
@@ -439,6 +447,23 @@ describe('chunkFile with a sink of chunk files', () => {
       expect(again.asked()).toBe(0);
     },
   );
+
+  it.each([
+    ['one section', 300 * KiB, 1],
+    ['several sections', 3 * MiB, 2],
+  ])('rejects naming the store when a chunk file cannot be written (%s)', async (_, size, concurrency) => {
+    const path = await writeTemp(randomBytes(size, 19));
+    // A store below a regular file: every chunk write fails with ENOTDIR.
+    const notADir = join(dir, `file-${fileCount++}`);
+    await writeFile(notADir, 'x');
+    const store = join(notADir, 'store');
+    const { sink } = fileSink(store);
+    const run = chunkFileAll(path, { sectionSize: MiB, concurrency, sink });
+    await expect(run).rejects.toThrow(StoreError);
+    await expect(run).rejects.toThrow(
+      new RegExp(`^${store}: cannot write chunk [0-9a-f]{64}: a path component`),
+    );
+  });
 
   it('asks `want` when the chunk paths do not follow the store layout', async () => {
     const bytes = randomBytes(3 * MiB, 18);

@@ -172,7 +172,9 @@ async function extractBatch(
       try {
         frame = readChunkFile(item.paths[p] as string);
       } catch (err) {
-        if (!(err as { invalid?: boolean }).invalid) throw err;
+        // Not a missing file (that is `undefined`): the store itself fails, say which.
+        if (!(err as { invalid?: boolean }).invalid)
+          throw Object.assign(err as Error, { storeRead: { chunk: item.id, path: p } });
         outcomes[k] = { done: false, invalid: { path: p, message: (err as Error).message } };
         break;
       }
@@ -289,10 +291,10 @@ port.on('message', (req: WorkerRequest) => {
       if (result.ok && result.writes) transfer.push(result.writes.buffer as ArrayBuffer);
       port.postMessage({ seq: req.seq, result } satisfies WorkerResponse, transfer);
     },
-    (err: Error & { code?: string; invalid?: boolean }) => {
+    (err: Error & { code?: string; invalid?: boolean; storeRead?: { chunk: string; path: number } }) => {
       const result: WorkerResult = err.invalid
         ? { ok: false, kind: 'invalid', message: err.message }
-        : { ok: false, kind: 'io', message: err.message, code: err.code };
+        : { ok: false, kind: 'io', message: err.message, code: err.code, storeRead: err.storeRead };
       port.postMessage({ seq: req.seq, result } satisfies WorkerResponse);
     },
   );

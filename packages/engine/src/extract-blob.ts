@@ -9,6 +9,7 @@ import {
   type FileStore,
   isFileStore,
   type Store,
+  StoreError,
   StoreRouter,
   tempPathFor,
 } from '@desync/core';
@@ -289,7 +290,12 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             { type: 'extract-batch', skipZero: true, items, buffer },
             buffer ? [buffer] : [],
           );
-          if (!r.ok) throw new FileError(output, r.code ? describeSystemError(r) : r.message);
+          if (!r.ok) {
+            const reason = r.code ? describeSystemError(r) : r.message;
+            if (!r.storeRead) throw new FileError(output, reason);
+            const from = String(fileStores?.[r.storeRead.path] ?? store);
+            throw new StoreError(from, `cannot read chunk ${r.storeRead.chunk}: ${reason}`);
+          }
           outcomes = r.outcomes ?? [];
           if (r.data && r.writes) {
             try {

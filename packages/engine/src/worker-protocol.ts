@@ -89,6 +89,8 @@ export type WorkerResult =
       kind: 'invalid' | 'io' | 'missing';
       message: string;
       code?: string;
+      /** extract-batch: reading this chunk from the store at this position of `paths` failed. */
+      storeRead?: { chunk: string; path: number };
     };
 
 export interface WorkerRequest {
