@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { prewarmChunkWorkers } from '@desync/chunker';
 import { prewarmEngineWorkers } from '@desync/engine';
 
@@ -10,12 +9,6 @@ import { prewarmEngineWorkers } from '@desync/engine';
 export function prewarmFor(args: readonly string[]): void {
   if (args.includes('--help') || args.includes('-h')) return;
   if (args[0] === 'make') prewarmChunkWorkers();
-  else if (args[0] === 'extract') {
-    // extract's own JavaScript is glue around native zstd, SHA512/256 and pwrite: TurboFan's
-    // background compiles of it (about 0.1 s of CPU, on cores the workers need) cost more
-    // than the optimized code saves; 5-8% less CPU and wall time for 512 MiB to 2 GiB. Not
-    // for make, whose chunk workers run more of their own JavaScript (6% slower there).
-    setFlagsFromString('--max-opt=2');
-    prewarmEngineWorkers();
-  }
+  // (bin/load-cli.js caps V8's tiers for extract before the bundle is compiled.)
+  else if (args[0] === 'extract') prewarmEngineWorkers();
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { makeTempDir } from '@desync/testkit';
@@ -55,6 +55,39 @@ describe('start-up from compiled code', () => {
     await desyncOk(['config'], { env });
     expect(await cacheFiles()).toEqual(files);
     expect((await readFile(join(cacheDir(), files[0] as string))).equals(before)).toBe(true);
+  });
+
+  it.runIf(handMade)(
+    'keeps using the cache of extract, whose V8 flags differ (no rewrite each run)',
+    async () => {
+      const input = join(home, 'input');
+      await writeFile(input, Buffer.alloc(100_000, 7));
+      await desyncOk(['make', '-s', join(home, 'store'), join(home, 'x.caibx'), input], { env });
+      const extract = () =>
+        desyncOk(['extract', '-s', join(home, 'store'), join(home, 'x.caibx'), join(home, 'out')], { env });
+      await extract();
+      const files = await cacheFiles();
+      const extractCache = files.find((f) => f.startsWith('extract-'));
+      expect(extractCache).toBeDefined();
+      const { mtimeMs } = await stat(join(cacheDir(), extractCache as string));
+      await extract();
+      expect(await cacheFiles()).toEqual(files);
+      expect((await stat(join(cacheDir(), extractCache as string))).mtimeMs).toBe(mtimeMs);
+    },
+  );
+
+  it.runIf(handMade)('replaces the cache files of older builds of the same command', async () => {
+    await mkdir(cacheDir(), { recursive: true });
+    const older = `config-${process.version}-0123456789abcdef0123456789abcdef.bin`;
+    const otherNode = 'config-v0.0.1-0123456789abcdef0123456789abcdef.bin';
+    const otherCommand = `make-${process.version}-0123456789abcdef0123456789abcdef.bin`;
+    for (const f of [older, otherNode, otherCommand]) await writeFile(join(cacheDir(), f), 'old');
+    await desyncOk(['config'], { env });
+    const files = await cacheFiles();
+    expect(files).not.toContain(older);
+    expect(files).toContain(otherNode);
+    expect(files).toContain(otherCommand);
+    expect(files.filter((f) => f.startsWith(`config-${process.version}-`))).toHaveLength(1);
   });
 
   it.runIf(handMade)('starts from source when the cache file is damaged, and writes it anew', async () => {
