@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import {
   Chunk,
   type ChunkId,
@@ -62,11 +62,16 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
   readonly path: string;
   /** Chunks are plain files (no zstd): engines must not read them as frames. */
   readonly uncompressed: boolean;
+  /** The normalized directory with its separator, and the chunk file suffix: join's result. */
+  readonly #prefix: string;
+  readonly #suffix: string;
 
   constructor(options: LocalStoreOptions) {
     if (options.path === '') throw new InvalidArgument('a local store needs a directory path');
     this.path = options.path;
     this.uncompressed = options.uncompressed ?? false;
+    this.#prefix = join(this.path, 'x').slice(0, -1);
+    this.#suffix = this.uncompressed ? '' : CHUNK_SUFFIX;
   }
 
   /**
@@ -77,7 +82,9 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
     if (!isChunkId(id)) {
       throw new InvalidArgument(`invalid chunk id '${id}': expected 64 lowercase hex characters`);
     }
-    return join(this.path, id.slice(0, 4), this.uncompressed ? id : id + CHUNK_SUFFIX);
+    // What join would give (an id is hex, nothing to normalize) without normalizing the store
+    // path again: extract asks for every chunk's path, and join costs ~10 µs a call.
+    return `${this.#prefix}${id.slice(0, 4)}${sep}${id}${this.#suffix}`;
   }
 
   /** Reads the chunk file; a missing file (or store directory) rejects with ChunkMissing. */

@@ -112,6 +112,15 @@ describeStoreConformance<LocalStore>('LocalStore (uncompressed)', {
 });
 
 describe('LocalStore on disk', () => {
+  it.each(['/', '/srv/store', '/srv/store/', 'rel', './rel/', 'a//b/../c', '.', '..', '../up'])(
+    'names chunk files as path.join would, for a store at %s',
+    (path) => {
+      const id = 'ab12'.padEnd(64, '0') as ChunkId;
+      expect(new LocalStore({ path }).chunkPath(id)).toBe(join(path, 'ab12', `${id}.cacnk`));
+      expect(new LocalStore({ path, uncompressed: true }).chunkPath(id)).toBe(join(path, 'ab12', id));
+    },
+  );
+
   it("stores a chunk in casync's layout: <store>/<first 4 hex>/<id>.cacnk, a zstd frame", async () => {
     const path = await tempDir();
     const store = new LocalStore({ path });
