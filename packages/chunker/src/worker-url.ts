@@ -19,8 +19,14 @@ export function workerScriptUrl(base: string, name: string): URL {
  */
 export const WORKER_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } } as const;
 
-/** Workers started ahead of need (prewarmWorkers), by script URL; `failed` once they error or exit. */
-const warm = new Map<string, { worker: Worker; failed: boolean }[]>();
+/**
+ * Workers started ahead of need (prewarmWorkers), by script URL; `failed` once they error or
+ * exit. Kept on globalThis so a launcher can start them before the code that takes them is
+ * even loaded (the CLI's bin/run.js, while its bundle compiles): same URL, same options.
+ */
+type WarmWorkers = Map<string, { worker: Worker; failed: boolean }[]>;
+const WARM_KEY = Symbol.for('desync.warmWorkers');
+const warm: WarmWorkers = ((globalThis as { [WARM_KEY]?: WarmWorkers })[WARM_KEY] ??= new Map());
 
 /**
  * Starts `count` workers of `url` ahead of need: a worker thread takes tens of milliseconds
