@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_CODES } from '@desync/core';
@@ -44,6 +45,30 @@ describe('make', () => {
     expectOneLineError(result, [store, 'cannot write chunk', 'not a directory']);
     expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
     expect(await exists(index)).toBe(false);
+  });
+
+  it('fails naming the store when it runs out of space, leaving no temporary chunk file (root: a small tmpfs)', async (ctx) => {
+    const mount = join(dir, 'small');
+    await mkdir(mount);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
+    } catch {
+      ctx.skip();
+      return;
+    }
+    try {
+      const big = join(dir, 'big');
+      await writeFile(big, randomBytes(4 * 1024 * 1024, 52));
+      const store = join(mount, 'store');
+      const result = await runDesync(['make', '-s', store, join(dir, 'big.caibx'), big]);
+      expectOneLineError(result, [store, 'no space left']);
+      expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
+      const files = (await readdir(store, { recursive: true })) as string[];
+      expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(await exists(join(dir, 'big.caibx'))).toBe(false);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 
   it('refuses an index output on a remote location before touching the store', async () => {

@@ -35,6 +35,11 @@ export interface SectionTask {
    * whose files are missing (no `want` round trip), and reports them in `written`.
    */
   chunkFiles?: ChunkFileLayout;
+  /**
+   * Shared with the main thread, which sets element 0 when the run has failed or was
+   * aborted: the worker stops between chunk writes, so it leaves no temporary file behind.
+   */
+  stop?: Int32Array;
 }
 
 /** Main → worker: which of the offered chunks to compress and send. */

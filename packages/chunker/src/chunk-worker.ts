@@ -97,6 +97,7 @@ async function chunkSection(task: SectionTask): Promise<void> {
     let filePos = start;
     let done = start >= stopAt;
     while (!done) {
+      stopIfAsked(task);
       if (filePos < fileSize && filled < buf.length) {
         const n = readSync(fd, buf, filled, buf.length - filled, filePos);
         filled += n;
@@ -144,8 +145,8 @@ async function chunkSection(task: SectionTask): Promise<void> {
         }
       }
       if (offers.length > 0) {
-        if (task.chunkFiles) await storeHere(taskId, buf, offers, task.chunkFiles);
-        else await storeOffers(taskId, buf, offers);
+        if (task.chunkFiles) await storeHere(task, buf, offers, task.chunkFiles);
+        else await storeOffers(task, buf, offers);
       }
       post({ type: 'progress', taskId, bytes: filePos - start });
       if (done) break;
@@ -174,7 +175,8 @@ async function chunkSection(task: SectionTask): Promise<void> {
   }
 }
 
-async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promise<void> {
+async function storeOffers(task: SectionTask, buf: Buffer, offers: Offer[]): Promise<void> {
+  const { taskId } = task;
   const { wanted, paths } = await askWanted(
     taskId,
     offers.map((o) => o.id),
@@ -194,6 +196,7 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
     const path = paths?.[i];
     if (path) {
       // A file store: write the chunk here, so its bytes never cross threads.
+      stopIfAsked(task);
       const frame = codec!.compressTransient(buf.subarray(o.at, o.at + o.size));
       writeChunkFile(path, o.id, frame);
       written.ids.push(o.id);
@@ -213,6 +216,11 @@ async function storeOffers(taskId: number, buf: Buffer, offers: Offer[]): Promis
   if (written.ids.length > 0) post({ type: 'written', taskId, ...written });
 }
 
+/** Ends the section when the main thread has given up on the run (see SectionTask.stop). */
+function stopIfAsked(task: SectionTask): void {
+  if (task.stop && Atomics.load(task.stop, 0) !== 0) throw new Error('stopped');
+}
+
 /** Writes a chunk file; a failure is tagged with the file and chunk, so it names the store. */
 function writeChunkFile(path: string, id: string, frame: Uint8Array): void {
   try {
@@ -228,11 +236,12 @@ function writeChunkFile(path: string, id: string, frame: Uint8Array): void {
  * and both write it (same bytes, atomic rename); the main thread counts it once.
  */
 async function storeHere(
-  taskId: number,
+  task: SectionTask,
   buf: Buffer,
   offers: Offer[],
   layout: ChunkFileLayout,
 ): Promise<void> {
+  const { taskId } = task;
   const written: { ids: string[]; frameSizes: number[]; sizes: number[] } = {
     ids: [],
     frameSizes: [],
@@ -242,6 +251,7 @@ async function storeHere(
     if (!firstSeen(o.id)) continue;
     const path = chunkFilePath(layout, o.id);
     if (existsSync(path)) continue;
+    stopIfAsked(task);
     codec ??= await loadCodec();
     const frame = codec.compressTransient(buf.subarray(o.at, o.at + o.size));
     writeChunkFile(path, o.id, frame);

@@ -306,6 +306,11 @@ class SectionPool {
   private failure: Error | undefined;
   private readonly puts = new Set<Promise<void>>();
   private readonly wantedByTask = new Map<number, string[]>();
+  /** Set when the run fails: the workers stop between chunks (SectionTask.stop). */
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4));
+  /** Workers with a task they have not answered yet (done or error), even after a failure. */
+  private readonly busy = new Set<Worker>();
+  private allIdle: (() => void) | undefined;
   onProgress: ((task: SectionTask, bytes: number) => void) | undefined;
 
   constructor(
@@ -343,11 +348,16 @@ class SectionPool {
       this.running.set(p.task.taskId, p);
       this.wantedByTask.set(p.task.taskId, []);
       (w as Worker & { taskId?: number }).taskId = p.task.taskId;
-      w.postMessage(p.task satisfies ToWorker);
+      this.busy.add(w);
+      w.postMessage({ ...p.task, stop: this.stop } satisfies ToWorker);
     }
   }
 
   private onMessage(w: Worker, msg: FromWorker): void {
+    if (msg.type === 'done' || msg.type === 'error') {
+      this.busy.delete(w);
+      if (this.busy.size === 0) this.allIdle?.();
+    }
     const p = this.running.get(msg.taskId);
     if (!p) return;
     switch (msg.type) {
@@ -412,6 +422,7 @@ class SectionPool {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
+    Atomics.store(this.stop, 0, 1);
     for (const p of [...this.running.values(), ...this.queue]) p.reject(err);
     this.running.clear();
     this.queue.length = 0;
@@ -423,10 +434,27 @@ class SectionPool {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Ends the workers. After a failure, those still in a section get a moment to stop between
+   * chunks (a worker ended in the middle of writing a chunk file leaves its temporary file);
+   * one waiting on something else (a `want` answer that will not come) is ended anyway.
+   */
   async close(): Promise<void> {
+    if (this.busy.size > 0) {
+      Atomics.store(this.stop, 0, 1);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.allIdle = resolve;
+        timer = setTimeout(resolve, STOP_GRACE_MS);
+      });
+      clearTimeout(timer);
+    }
     await Promise.all(this.all.map((w) => w.terminate()));
   }
 }
+
+/** How long close waits for busy workers to stop between chunks before ending them. */
+const STOP_GRACE_MS = 2000;
 
 /** The error a worker reported: the store's when it was writing a chunk file, else the input's. */
 function workerError(task: SectionTask, msg: Extract<FromWorker, { type: 'error' }>): Error {

@@ -23,19 +23,24 @@ export function writeChunkFileSync(path: string, frame: Uint8Array): void {
   }
   const tmp = tempPathFor(path);
   try {
-    writeFileSync(tmp, frame, { flag: 'wx' });
-  } catch (err) {
-    // Removed since this thread saw it (by hand, or another tool): make it again, once.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, frame, { flag: 'wx' });
-  }
-  try {
+    try {
+      writeFileSync(tmp, frame, { flag: 'wx' });
+    } catch (err) {
+      // Removed since this thread saw it (by hand, or another tool): make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(tmp, frame, { flag: 'wx' });
+    }
     renameSync(tmp, path);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
+    // A write cut short (no space left) leaves its temporary file: remove it.
+    removeQuietly(tmp);
     throw err;
   }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {}
 }
