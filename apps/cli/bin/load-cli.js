@@ -122,7 +122,7 @@ function saveCodeCache(script, cacheFile) {
 function removeOlderCaches(cacheFile) {
   const dir = dirname(cacheFile);
   const name = cacheFile.slice(dir.length + 1);
-  const prefix = name.slice(0, name.length - '0123456789abcdef0123456789abcdef.bin'.length);
+  const prefix = name.slice(0, name.lastIndexOf('-') + 1); // the key after it is hex
   for (const other of readdirSync(dir)) {
     if (other !== name && other.startsWith(prefix) && other.endsWith('.bin')) {
       try {

@@ -35,29 +35,15 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 /**
  * Starts the worker threads of make or extract before the bundle is loaded (its compile and
  * oclif's start-up keep the main thread busy for tens of milliseconds, while each worker boots
- * Node anew): the bundle's prewarmFor finds them where packages/chunker's worker-url.ts keeps
- * them, under the same URL and options, and starts none of its own.
+ * Node anew), with packages/chunker's prewarmWorkers (dist/bundle/worker-url.js, a few lines):
+ * the bundle's prewarmFor finds them in the registry both share and starts none of its own.
  */
 function startWorkersEarly(argv) {
   const script = { make: 'chunk-worker.js', extract: 'engine-worker.js' }[argv[0]];
   if (!script || argv.includes('--help') || argv.includes('-h')) return;
-  const { Worker } = require('node:worker_threads');
+  const bundleDir = join(__dirname, '..', 'dist', 'bundle');
+  const { prewarmWorkers } = require(join(bundleDir, 'worker-url.js'));
   const { availableParallelism } = require('node:os');
   const { pathToFileURL } = require('node:url');
-  const url = pathToFileURL(join(__dirname, '..', 'dist', 'bundle', script));
-  const key = Symbol.for('desync.warmWorkers');
-  globalThis[key] ??= new Map();
-  const list = [];
-  for (let i = 0; i < availableParallelism(); i++) {
-    // WORKER_OPTIONS of worker-url.ts.
-    const entry = {
-      worker: new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: 8 } }),
-      failed: false,
-    };
-    entry.worker.unref();
-    entry.worker.once('error', () => (entry.failed = true));
-    entry.worker.once('exit', () => (entry.failed = true));
-    list.push(entry);
-  }
-  globalThis[key].set(url.href, list);
+  prewarmWorkers(pathToFileURL(join(bundleDir, script)), availableParallelism());
 }

@@ -112,4 +112,11 @@ for (const [name, pkg] of [
     banner: { js: BUNDLE_URL },
   });
 }
+// bin/run.js starts make's and extract's workers with this before it loads the CLI (their
+// registry is on globalThis, shared with the copy inside desync.cjs).
+await build({
+  ...common,
+  entryPoints: { 'worker-url': distFile('@desync/chunker', 'worker-url.js') },
+  outdir,
+});
 await writeFile(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);

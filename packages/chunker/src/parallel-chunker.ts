@@ -322,7 +322,10 @@ class SectionPool {
     for (let i = 0; i < size; i++) {
       const w = takeWorker(url);
       w.on('message', (msg: FromWorker) => this.onMessage(w, msg));
-      w.on('error', (err) => this.fail(err));
+      w.on('error', (err) => {
+        this.idled(w); // a crashed worker answers nothing more
+        this.fail(err);
+      });
       this.all.push(w);
       this.idle.push(w);
     }
@@ -354,10 +357,7 @@ class SectionPool {
   }
 
   private onMessage(w: Worker, msg: FromWorker): void {
-    if (msg.type === 'done' || msg.type === 'error') {
-      this.busy.delete(w);
-      if (this.busy.size === 0) this.allIdle?.();
-    }
+    if (msg.type === 'done' || msg.type === 'error') this.idled(w);
     const p = this.running.get(msg.taskId);
     if (!p) return;
     switch (msg.type) {
@@ -417,6 +417,11 @@ class SectionPool {
         this.fail(workerError(p.task, msg));
         break;
     }
+  }
+
+  private idled(w: Worker): void {
+    this.busy.delete(w);
+    if (this.busy.size === 0) this.allIdle?.();
   }
 
   private fail(err: Error): void {

@@ -34,13 +34,9 @@ export function writeChunkFileSync(path: string, frame: Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     // A write cut short (no space left) leaves its temporary file: remove it.
-    removeQuietly(tmp);
+    try {
+      unlinkSync(tmp);
+    } catch {}
     throw err;
   }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {}
 }

@@ -152,6 +152,8 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     fd = undefined;
   };
   const fileStores = fileStoresOf(store);
+  // The store a worker read from: its position in an item's `paths`.
+  const storeAt = (path: number): string => String(fileStores?.[path] ?? store);
   const concurrency = options.concurrency ?? 10;
   const result: ExtractBlobResult = {
     size: index.blobSize,
@@ -265,7 +267,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         count('seed', g.size);
       } else {
         result.fetchedChunks++;
-        const from = fetchedFrom ?? String(fileStores?.[outcome.path ?? 0] ?? store);
+        const from = fetchedFrom ?? storeAt(outcome.path ?? 0);
         count(from, g.size);
       }
       const repeats = g.offsets.length - 1;
@@ -293,8 +295,10 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
           if (!r.ok) {
             const reason = r.code ? describeSystemError(r) : r.message;
             if (!r.storeRead) throw new FileError(output, reason);
-            const from = String(fileStores?.[r.storeRead.path] ?? store);
-            throw new StoreError(from, `cannot read chunk ${r.storeRead.chunk}: ${reason}`);
+            throw new StoreError(
+              storeAt(r.storeRead.path),
+              `cannot read chunk ${r.storeRead.chunk}: ${reason}`,
+            );
           }
           outcomes = r.outcomes ?? [];
           if (r.data && r.writes) {
@@ -317,7 +321,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             continue;
           }
           if (o.invalid) {
-            throw new ChunkInvalid(g.id, String(fileStores?.[o.invalid.path] ?? store), o.invalid.message);
+            throw new ChunkInvalid(g.id, storeAt(o.invalid.path), o.invalid.message);
           }
           // Every store is a local directory and none holds it.
           if (fileStores) throw new ChunkMissing(g.id, store.toString());
