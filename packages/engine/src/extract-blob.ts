@@ -18,6 +18,7 @@ import { forEachBounded } from './bounded.js';
 import { type Group, groupChunks } from './chunk-groups.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { pwriteAll } from './pwrite-all.js';
+import { ChunkReadAhead } from './read-ahead.js';
 import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
 import { transferable, WorkerPool } from './worker-pool.js';
 import type { ExtractItem, ExtractOutcome } from './worker-protocol.js';
@@ -152,6 +153,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     fd = undefined;
   };
   const fileStores = fileStoresOf(store);
+  let readAhead: ChunkReadAhead | undefined;
   // The store a worker read from: its position in an item's `paths`.
   const storeAt = (path: number): string => String(fileStores?.[path] ?? store);
   const concurrency = options.concurrency ?? 10;
@@ -208,6 +210,12 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     };
     const local = fileStores !== undefined || seeds.size > 0 || existing !== undefined;
     const batches = batchesOf(groups, local ? BATCH_CHUNKS : 1);
+    // Chunk files of the first store read ahead of the workers once they find it cold.
+    const firstStore = fileStores?.[0];
+    readAhead = firstStore
+      ? new ChunkReadAhead((i) => firstStore.chunkPath((groups[i] as Group).id), groups.length)
+      : undefined;
+    let handed = 0;
     let fetching = 0;
     const fetchSlots: (() => void)[] = [];
     const acquire = async (): Promise<void> => {
@@ -284,6 +292,8 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       // Local batches: three per worker keep every worker busy; more would only hold memory.
       local ? 3 * pool.size : concurrency,
       async (batch) => {
+        handed += batch.length;
+        readAhead?.handed(handed);
         const items = batch.map(itemOf);
         let outcomes: ExtractOutcome[];
         if (items.some((it) => it.copies.length > 0 || it.paths.length > 0)) {
@@ -292,6 +302,8 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             { type: 'extract-batch', skipZero: true, items, buffer },
             buffer ? [buffer] : [],
           );
+          // Half of a batch's reads waited for the disk (a few slow ones may be preemption).
+          if (r.ok && (r.slowReads ?? 0) >= Math.max(2, items.length / 2)) readAhead?.start();
           if (!r.ok) {
             const reason = r.code ? describeSystemError(r) : r.message;
             if (!r.storeRead) throw new FileError(output, reason);
@@ -331,6 +343,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       },
       options.signal,
     );
+    readAhead?.stop();
     await pool.close();
     closeFd();
     await rename(temp, output).catch((err) => {
@@ -338,6 +351,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     });
     return result;
   } catch (err) {
+    readAhead?.stop();
     await pool.close();
     try {
       closeFd();

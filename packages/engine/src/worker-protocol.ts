@@ -83,6 +83,8 @@ export type WorkerResult =
       /** extract-batch: the chunks' bytes, and per piece to write: position in data, size, target offset. */
       data?: Uint8Array;
       writes?: Float64Array;
+      /** extract-batch: reads of chunk files that waited for the disk (see ChunkReadAhead). */
+      slowReads?: number;
     }
   | {
       ok: false;
