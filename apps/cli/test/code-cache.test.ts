@@ -3,7 +3,7 @@ import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { makeTempDir } from '@desync/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { desyncOk } from './helpers.js';
+import { desyncOk, runDesync } from './helpers.js';
 
 // Node >= 22.1 caches the bundle's compiled code itself; Node 20 runs it from the V8 code cache
 // bin/load-cli.js keeps under $XDG_CACHE_HOME/desync/code-cache.
@@ -55,6 +55,15 @@ describe('start-up from compiled code', () => {
     await desyncOk(['config'], { env });
     expect(await cacheFiles()).toEqual(files);
     expect((await readFile(join(cacheDir(), files[0] as string))).equals(before)).toBe(true);
+  });
+
+  it.runIf(handMade)('gives a mistyped command no cache file of its own', async () => {
+    await runDesync(['frobnicate'], { env });
+    await runDesync(['extarct', 'a', 'b'], { env });
+    await desyncOk(['--version'], { env });
+    const files = await cacheFiles();
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^other-/);
   });
 
   it.runIf(handMade)(

@@ -289,8 +289,10 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
 
     await forEachBounded(
       batches,
-      // Local batches: three per worker keep every worker busy; more would only hold memory.
-      local ? 3 * pool.size : concurrency,
+      // Local batches: six per worker (up to 4 MiB each) ride out the main thread's slower
+      // writes without idling the workers; against three, 512 MiB extracts ran 6-7% faster
+      // (medians of 8 alternating runs) for 15 MB more peak RSS.
+      local ? 6 * pool.size : concurrency,
       async (batch) => {
         handed += batch.length;
         readAhead?.handed(handed);
