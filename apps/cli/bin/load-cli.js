@@ -48,7 +48,10 @@ function loadCli(command) {
 // A command of the CLI (one file each in dist/commands): a mistyped word shares the cache of
 // everything else instead of leaving a file of its own (700 KB) behind.
 function isCommand(word) {
-  return /^[a-z][a-z-]{0,30}$/.test(word ?? '') && existsSync(join(__dirname, '..', 'dist', 'commands', `${word}.js`));
+  return (
+    /^[a-z][a-z-]{0,30}$/.test(word ?? '') &&
+    existsSync(join(__dirname, '..', 'dist', 'commands', `${word}.js`))
+  );
 }
 
 // One file per Node version and build of the bundle, in the user's own cache directory
