@@ -15,7 +15,7 @@ import {
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
-import { type Group, groupChunks } from './chunk-groups.js';
+import { type ChunkGroups, type Group, groupChunks } from './chunk-groups.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { pwriteAll } from './pwrite-all.js';
 import { ChunkReadAhead } from './read-ahead.js';
@@ -99,13 +99,15 @@ function fileStoresOf(store: Store): readonly FileStore[] | undefined {
 }
 
 /**
- * Cuts `groups` into batches of a few chunks (or one each, when only the store can serve
- * them), as they are asked for: the first batch goes out at once.
+ * Cuts the distinct chunks `work` (numbers in `groups`) into batches of a few chunks (or one
+ * each, when only the store can serve them), as they are asked for: the first batch goes out
+ * at once.
  */
-function* batchesOf(groups: readonly Group[], perBatch: number): Generator<Group[]> {
+function* batchesOf(groups: ChunkGroups, work: Int32Array, perBatch: number): Generator<Group[]> {
   let batch: Group[] = [];
   let bytes = 0;
-  for (const g of groups) {
+  for (const k of work) {
+    const g = groups.group(k);
     batch.push(g);
     bytes += g.size;
     if (batch.length >= perBatch || bytes >= BATCH_BYTES) {
@@ -179,41 +181,48 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
     // as zeros there, so those chunks need no bytes at all (a hole).
     const zeroId = zeroChunkId(index.chunkSizes.max);
-    const groups: Group[] = [];
-    for (const g of groupChunks(index)) {
-      if (g.size === index.chunkSizes.max && g.hasId(zeroId)) {
-        result.zeroChunks += g.offsets.length;
-        count('zero', g.size * g.offsets.length);
-        doneBytes += g.size * g.offsets.length;
+    const groups = groupChunks(index);
+    // The distinct chunks to write (by number in `groups`).
+    const work = new Int32Array(groups.length);
+    let works = 0;
+    for (let k = 0; k < groups.length; k++) {
+      const size = groups.size(k);
+      if (size === index.chunkSizes.max && groups.hasId(k, zeroId)) {
+        const n = groups.count(k);
+        result.zeroChunks += n;
+        count('zero', size * n);
+        doneBytes += size * n;
       } else {
-        groups.push(g);
+        work[works++] = k;
       }
     }
+    const todo = work.subarray(0, works);
     progress.update(doneBytes, result.bytesFrom);
 
     // Sources a worker can try before the store is asked.
     const itemOf = (g: Group): ExtractItem => {
+      const id = g.id;
       const copies: ExtractItem['copies'] = [];
       if (existing) {
         for (const at of g.offsets)
           if (existing.size >= at + g.size) copies.push({ file: output, offset: at });
       }
-      const seed = seeds.get(g.id);
+      const seed = seeds.get(id);
       if (seed) copies.push(seed);
       return {
-        id: g.id,
+        id,
         size: g.size,
         offsets: g.offsets,
         copies,
-        paths: fileStores?.map((s) => s.chunkPath(g.id)) ?? [],
+        paths: fileStores?.map((s) => s.chunkPath(id)) ?? [],
       };
     };
     const local = fileStores !== undefined || seeds.size > 0 || existing !== undefined;
-    const batches = batchesOf(groups, local ? BATCH_CHUNKS : 1);
+    const batches = batchesOf(groups, todo, local ? BATCH_CHUNKS : 1);
     // Chunk files of the first store read ahead of the workers once they find it cold.
     const firstStore = fileStores?.[0];
     readAhead = firstStore
-      ? new ChunkReadAhead((i) => firstStore.chunkPath((groups[i] as Group).id), groups.length)
+      ? new ChunkReadAhead((i) => firstStore.chunkPath(groups.id(todo[i] as number)), todo.length)
       : undefined;
     let handed = 0;
     let fetching = 0;

@@ -2,7 +2,7 @@ import { parseChunkId } from '@desync/core';
 import { BLOB_INDEX_FLAGS, ChunkIndex } from '@desync/index-format';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { groupChunks } from '../src/chunk-groups.js';
+import { type ChunkGroups, groupChunks } from '../src/chunk-groups.js';
 
 const SIZES = { min: 1, avg: 4, max: 16 };
 
@@ -33,12 +33,15 @@ function naiveGroups(chunks: { id: string; size: number }[]) {
   return [...groups.values()];
 }
 
+/** Every group, made one by one as extract makes them. */
+const all = (groups: ChunkGroups) => Array.from({ length: groups.length }, (_, k) => groups.group(k));
+
 const summary = (index: ChunkIndex) =>
-  groupChunks(index).map((g) => ({ first: g.first, size: g.size, offsets: g.offsets }));
+  all(groupChunks(index)).map((g) => ({ first: g.first, size: g.size, offsets: g.offsets }));
 
 describe('groupChunks', () => {
   it('is empty for an empty index', () => {
-    expect(groupChunks(indexOf([]))).toEqual([]);
+    expect(groupChunks(indexOf([])).length).toBe(0);
   });
 
   it('groups repeats in order of first appearance, with every offset', () => {
@@ -47,11 +50,35 @@ describe('groupChunks', () => {
     const c = 'c'.repeat(64);
     const chunks = [a, b, a, c, b, a].map((id) => ({ id, size: 4 }));
     const groups = groupChunks(indexOf(chunks));
-    expect(groups.map((g) => [g.id, g.offsets])).toEqual([
+    expect(all(groups).map((g) => [g.id, g.offsets])).toEqual([
       [a, [0, 8, 20]],
       [b, [4, 16]],
       [c, [12]],
     ]);
+    expect([0, 1, 2].map((k) => [groups.id(k), groups.size(k), groups.count(k)])).toEqual([
+      [a, 4, 3],
+      [b, 4, 2],
+      [c, 4, 1],
+    ]);
+    expect(groups.hasId(1, Buffer.from(b, 'hex'))).toBe(true);
+    expect(groups.hasId(1, Buffer.from(a, 'hex'))).toBe(false);
+  });
+
+  it('reads ids at any alignment of the index bytes', () => {
+    const a = '01'.repeat(32);
+    const b = '02'.repeat(32);
+    const chunks = [a, b, b, a].map((id) => ({ id, size: 2 }));
+    const aligned = indexOf(chunks);
+    const raw = new Uint8Array(1 + 32 * chunks.length);
+    raw.set(aligned.allIdBytes(), 1);
+    const ends = Float64Array.from(chunks, (_, i) => aligned.end(i));
+    const unaligned = new ChunkIndex({
+      featureFlags: BLOB_INDEX_FLAGS,
+      chunkSizes: SIZES,
+      ends,
+      ids: raw.subarray(1),
+    });
+    expect(summary(unaligned)).toEqual(naiveGroups(chunks));
   });
 
   it('tells apart ids that differ only in one byte, wherever it is', () => {
