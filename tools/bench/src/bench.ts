@@ -45,7 +45,7 @@ Options:
   --size SIZE     input size per kind, K/M/G suffixes (binary)        default 512M
   --kinds LIST    comma-separated data kinds: mixed, zero, random       default mixed
   --tools LIST    comma-separated tools: ours, casync                   default ours,casync
-  --runs N        repetitions; the table shows medians                  default 1
+  --runs N        repetitions; the table shows medians                  default 3
   --warmup N      unmeasured extracts before each measured extract      default 1
   --settle S      seconds between deleting stores and the next make     default 60
   --seed N        generator seed                                        default 1
@@ -160,7 +160,7 @@ const ARG_OPTIONS = {
   size: { type: 'string', default: '512M' },
   kinds: { type: 'string', default: 'mixed' },
   tools: { type: 'string', default: TOOLS.join(',') },
-  runs: { type: 'string', default: '1' },
+  runs: { type: 'string', default: '3' },
   warmup: { type: 'string', default: '1' },
   settle: { type: 'string', default: '60' },
   seed: { type: 'string', default: '1' },
