@@ -102,6 +102,9 @@ const NOTES = [
     'skips inodes deleted in the last 60 s when it creates files, which slowed the next make.',
   'Each step is a separate child process; wall time includes process start-up (node for ' +
     'desync-ts). MB = 2^20 bytes; MB/s = input size / wall seconds.',
+  'NODE_EXTRA_CA_CERTS is unset for every measured command: Node 20 (not 22 or 24) parses that ' +
+    'file at each start, before any of our code runs (50 ms where it names the system bundle); ' +
+    'no workload here uses TLS and casync does not read it.',
   'CPU s is user + system of the process and the children it waited for, across all threads: ' +
     'desync-ts uses worker threads, casync one thread, so CPU s can exceed wall s for desync-ts.',
   '"make (chunks present)" repeats make into the same store (to a second index); "extract" ' +
