@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir, writeMixedFile } from '@desync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,5 +44,15 @@ describe('indexes on pipes', () => {
     await desyncOk(['tar', '-i', '-s', store, join(dir, 'tree.caidx'), tree]);
     const piped = await desyncOk(['tar', '-i', '-s', store, '-', tree]);
     expect(Buffer.compare(piped.stdout, await readFile(join(dir, 'tree.caidx')))).toBe(0);
+  });
+
+  it('writes into /dev/stdout and /dev/null without replacing them', async () => {
+    // Renaming a temporary file over these would put a file in /dev (and write nothing out).
+    const viaDev = await desyncOk(['make', '-s', store, '/dev/stdout', input]);
+    expect(Buffer.compare(viaDev.stdout, await readFile(join(dir, 'file.caibx')))).toBe(0);
+    await desyncOk(['make', '-s', store, '/dev/null', input]);
+    await desyncOk(['extract', '-s', store, join(dir, 'file.caibx'), '/dev/null']);
+    expect((await lstat('/dev/stdout')).isSymbolicLink()).toBe(true);
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
   });
 });

@@ -21,12 +21,14 @@ export {
 } from './errors.js';
 export { FailoverStore, FailoverWriteStore, failoverStore } from './failover-store.js';
 export { FeatureFlags } from './feature-flags.js';
+export { type OutputTarget, outputTarget, writesInPlace } from './output-target.js';
 export type { FileStore, GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
 export { isFileStore, isPruneStore, isTouchStore, isWriteStore } from './store.js';
 export type { StoreOpenOptions, StoreScheme } from './store-registry.js';
 export { openStore, registeredStoreSchemes, registerStoreScheme, storeSchemeFor } from './store-registry.js';
 export { StoreRouter } from './store-router.js';
 export { tempPathFor } from './temp-path.js';
+export { writeOutput, writeToStdout } from './write-output.js';
 export type { ZstdCodec } from './zstd-codec.js';
 export { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from './zstd-codec.js';
 export { isZstdFrame, zstdFrameContentSize, zstdFrameLength } from './zstd-frame.js';

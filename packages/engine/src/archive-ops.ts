@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
 import {
   describeSystemError,
@@ -8,7 +8,7 @@ import {
   InvalidArgument,
   type Store,
   type StoreOpenOptions,
-  tempPathFor,
+  writeOutput,
 } from '@desync/core';
 import { CA_FORMAT_INDEX, readIndex } from '@desync/index-format';
 import { loadIndex, remoteIndexScheme } from './load-index.js';
@@ -107,7 +107,8 @@ export async function* listArchive(options: ArchiveSourceOptions): AsyncGenerato
 
 /**
  * Writes a byte stream to `output` atomically (a temporary file beside it, renamed once
- * complete; removed on error or abort), or to standard output for `-`.
+ * complete; removed on error or abort), directly to a device or FIFO, or to standard output
+ * for `-`.
  * @throws FileError naming `output` when it cannot be written; whatever `stream` throws.
  */
 export async function writeStreamTo(output: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
@@ -117,31 +118,7 @@ export async function writeStreamTo(output: string, stream: AsyncIterable<Uint8A
     }
     return;
   }
-  const tmp = tempPathFor(output);
-  const writeFailed = (err: unknown) => new FileError(output, describeSystemError(err), { cause: err });
-  const handle = await open(tmp, 'wx').catch((err: unknown) => {
-    throw writeFailed(err);
-  });
-  let done = false;
-  try {
-    for await (const bytes of stream) {
-      await handle.write(bytes).catch((err: unknown) => {
-        throw writeFailed(err);
-      });
-    }
-    await handle.close().catch((err: unknown) => {
-      throw writeFailed(err);
-    });
-    await rename(tmp, output).catch((err: unknown) => {
-      throw writeFailed(err);
-    });
-    done = true;
-  } finally {
-    if (!done) {
-      await handle.close().catch(() => {});
-      await rm(tmp, { force: true });
-    }
-  }
+  await writeOutput(output, stream);
 }
 
 /** Options of archiveToTar. */

@@ -84,10 +84,30 @@ function readChunkFile(path: string): Uint8Array | undefined {
   }
 }
 
-function writeAt(target: string, data: Uint8Array, offsets: readonly number[], skipZero: boolean): void {
+function writeAt(
+  target: string,
+  data: Uint8Array,
+  offsets: readonly number[],
+  skipZero: boolean,
+  inPlace = false,
+): void {
   if (skipZero && isZero(data)) return;
   const fd = fdFor(target, 'r+');
-  for (const at of offsets) pwriteAll(fd, data, 0, data.length, at);
+  for (const at of offsets) {
+    if (!inPlace || !holdsAt(target, at, data)) pwriteAll(fd, data, 0, data.length, at);
+  }
+}
+
+let compareBuf = Buffer.allocUnsafeSlow(0);
+
+/**
+ * True when `path` already holds `data` at `offset`: a device written in place keeps what is
+ * right (a write costs more than a read there, and wears flash).
+ */
+function holdsAt(path: string, offset: number, data: Uint8Array): boolean {
+  if (compareBuf.length < data.length) compareBuf = Buffer.allocUnsafeSlow(data.length);
+  const slot = compareBuf.subarray(0, data.length);
+  return readRangeInto(path, offset, slot) === data.length && slot.equals(data);
 }
 
 /** Reads `buf.length` bytes of `path` at `offset` into `buf`; how many there were. */
@@ -146,6 +166,7 @@ async function extractBatch(
   items: ExtractItem[],
   skipZero: boolean,
   spare?: ArrayBuffer,
+  inPlace?: string,
 ): Promise<WorkerResult> {
   codec ??= await loadCodec();
   hasher ??= await loadChunkHasher();
@@ -162,8 +183,11 @@ async function extractBatch(
   const pending: Unverified[] = [];
   const writes: number[] = [];
   const place = (item: ExtractItem, at: number): void => {
-    if (skipZero && isZero(data.subarray(at, at + item.size))) return; // a hole already
-    for (const offset of item.offsets) writes.push(at, item.size, offset);
+    const bytes = data.subarray(at, at + item.size);
+    if (skipZero && isZero(bytes)) return; // a hole already
+    for (const offset of item.offsets) {
+      if (inPlace === undefined || !holdsAt(inPlace, offset, bytes)) writes.push(at, item.size, offset);
+    }
   };
   let used = 0;
   for (const [k, item] of items.entries()) {
@@ -236,7 +260,7 @@ async function extractBatch(
 async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
     case 'extract-batch':
-      return extractBatch(task.items, task.skipZero, task.buffer);
+      return extractBatch(task.items, task.skipZero, task.buffer, task.inPlace);
     case 'write-chunk': {
       const plain = task.plain ? task.data : await decompress(task.data, task.size);
       if (plain.length !== task.size) {
@@ -248,7 +272,7 @@ async function run(task: WorkerTask): Promise<WorkerResult> {
       }
       const actual = digest(plain);
       if (actual !== task.id) return { ok: false, kind: 'invalid', message: `content hashes to ${actual}` };
-      writeAt(task.target, plain, task.offsets, task.skipZero);
+      writeAt(task.target, plain, task.offsets, task.skipZero, task.inPlace);
       return { ok: true };
     }
     case 'read-chunk': {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, constants, fsyncSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import {
   ChunkInvalid,
   ChunkMissing,
@@ -8,10 +8,12 @@ import {
   FileError,
   type FileStore,
   isFileStore,
+  outputTarget,
   type Store,
   StoreError,
   StoreRouter,
   tempPathFor,
+  writesInPlace,
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { forEachBounded } from './bounded.js';
@@ -28,7 +30,10 @@ export interface ExtractBlobOptions {
   index: ChunkIndex;
   /** Where chunks come from (a StoreRouter, possibly behind a CacheStore). */
   store: Store;
-  /** The file to write. It appears under this name only when complete. */
+  /**
+   * The file to write. It appears under this name only when complete; a block or character
+   * device is written in place (only what it does not hold already).
+   */
   output: string;
   /** Chunks fetched at once; default 10 (desync's -n). */
   concurrency?: number;
@@ -86,6 +91,31 @@ function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
   }
 }
 
+/**
+ * Fails unless the block device `path` is free and holds at least `size` bytes. O_EXCL on a
+ * block device fails with EBUSY while it is mounted (or held open so by another program); its
+ * stat size is 0, so the last byte the blob needs must be readable.
+ */
+function checkDevice(path: string, size: number): void {
+  let got = 1;
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_EXCL);
+    try {
+      if (size > 0) got = readSync(fd, Buffer.alloc(1), 0, 1, size - 1);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EBUSY') {
+      throw new FileError(path, 'the device is in use (mounted?); unmount it first', { cause: err });
+    }
+    throw new FileError(path, `cannot read the device: ${describeSystemError(err)}`, { cause: err });
+  }
+  if (got === 0) {
+    throw new FileError(path, `the device is smaller than the ${size} bytes the index describes`);
+  }
+}
+
 /** SHA512/256 of `size` zero bytes: the raw id of an all-zero chunk of that size. */
 function zeroChunkId(size: number): Buffer {
   return createHash('sha512-256').update(Buffer.alloc(size)).digest();
@@ -131,19 +161,33 @@ function* batchesOf(groups: ChunkGroups, work: Int32Array, perBatch: number): Ge
 export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractBlobResult> {
   const { index, store, output } = options;
   const progress = options.progress ?? NO_PROGRESS;
-  const existing = await stat(output).then(
-    (s) => (s.isFile() ? s : undefined),
-    () => undefined,
-  );
-  const temp = tempPathFor(output);
-  let handle: FileHandle;
-  try {
-    handle = await open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o644);
-    await handle.truncate(index.blobSize);
-    await handle.close();
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
+  const target = await outputTarget(output);
+  if (target.kind === 'fifo' || target.kind === 'socket') {
+    throw new FileError(
+      output,
+      `is a ${target.kind === 'fifo' ? 'FIFO' : 'socket'}; extract writes at offsets: give a regular file or a device`,
+    );
+  }
+  // A device is written where it is (a rename would replace its node by a file); what it
+  // already holds at a chunk's place is kept when it hashes to the chunk's id.
+  const inPlace = writesInPlace(target);
+  const existing = target.kind === 'file' ? target.stats : undefined;
+  let existingSize = existing?.size ?? 0;
+  const temp = inPlace ? output : tempPathFor(target.path);
+  if (target.kind === 'block-device') {
+    checkDevice(output, index.blobSize);
+    existingSize = index.blobSize;
+  } else if (!inPlace) {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, 'wx', existing ? existing.mode & 0o7777 : 0o644);
+      await handle.truncate(index.blobSize);
+      await handle.close();
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
+    }
   }
   const pool = new WorkerPool(options.workers);
   // The main thread writes what the workers' batches read and verified: one writer per file.
@@ -179,7 +223,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       ? await openSeeds(options.seeds, index.chunkSizes, options.signal)
       : new Map();
     // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
-    // as zeros there, so those chunks need no bytes at all (a hole).
+    // as zeros there, so those chunks need no bytes at all (a hole). Not so on a device.
     const zeroId = zeroChunkId(index.chunkSizes.max);
     const groups = groupChunks(index);
     // The distinct chunks to write (by number in `groups`).
@@ -187,7 +231,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     let works = 0;
     for (let k = 0; k < groups.length; k++) {
       const size = groups.size(k);
-      if (size === index.chunkSizes.max && groups.hasId(k, zeroId)) {
+      if (!inPlace && size === index.chunkSizes.max && groups.hasId(k, zeroId)) {
         const n = groups.count(k);
         result.zeroChunks += n;
         count('zero', size * n);
@@ -203,9 +247,10 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     const itemOf = (g: Group): ExtractItem => {
       const id = g.id;
       const copies: ExtractItem['copies'] = [];
-      if (existing) {
-        for (const at of g.offsets)
-          if (existing.size >= at + g.size) copies.push({ file: output, offset: at });
+      // A few of its places in the existing output (a chunk repeated thousands of times, zeros
+      // on a device, is not looked for at every one before the store is asked).
+      for (const at of g.offsets.slice(0, 8)) {
+        if (existingSize >= at + g.size) copies.push({ file: output, offset: at });
       }
       const seed = seeds.get(id);
       if (seed) copies.push(seed);
@@ -217,7 +262,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         paths: fileStores?.map((s) => s.chunkPath(id)) ?? [],
       };
     };
-    const local = fileStores !== undefined || seeds.size > 0 || existing !== undefined;
+    const local = fileStores !== undefined || seeds.size > 0 || existingSize > 0;
     const batches = batchesOf(groups, todo, local ? BATCH_CHUNKS : 1);
     // Chunk files of the first store read ahead of the workers once they find it cold.
     const firstStore = fileStores?.[0];
@@ -255,7 +300,8 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
             id: g.id,
             data,
             plain,
-            skipZero: true,
+            skipZero: !inPlace,
+            inPlace,
           },
           transferable(data),
         );
@@ -276,7 +322,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       fetchedFrom?: string,
       copy?: ExtractItem['copies'][number],
     ): void => {
-      if (copy && copy.file === output && existing) {
+      if (copy && copy.file === output && existingSize > 0) {
         result.keptChunks++;
         count('existing', g.size);
       } else if (copy) {
@@ -310,7 +356,13 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
         if (items.some((it) => it.copies.length > 0 || it.paths.length > 0)) {
           const buffer = spares.pop();
           const r = await pool.run(
-            { type: 'extract-batch', skipZero: true, items, buffer },
+            {
+              type: 'extract-batch',
+              skipZero: !inPlace,
+              inPlace: inPlace ? output : undefined,
+              items,
+              buffer,
+            },
             buffer ? [buffer] : [],
           );
           // Half of a batch's reads waited for the disk (a few slow ones may be preemption).
@@ -356,10 +408,18 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     );
     readAhead?.stop();
     await pool.close();
-    closeFd();
-    await rename(temp, output).catch((err) => {
+    try {
+      // A device's bytes reach it before extract says it is done (it may be unplugged next).
+      if (target.kind === 'block-device' && fd !== undefined) fsyncSync(fd);
+      closeFd();
+    } catch (err) {
       throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
-    });
+    }
+    if (!inPlace) {
+      await rename(temp, target.path).catch((err) => {
+        throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
+      });
+    }
     return result;
   } catch (err) {
     readAhead?.stop();
@@ -367,7 +427,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
     try {
       closeFd();
     } catch {}
-    await unlink(temp).catch(() => undefined);
+    if (!inPlace) await unlink(temp).catch(() => undefined);
     throw err;
   } finally {
     progress.stop();

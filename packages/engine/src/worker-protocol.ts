@@ -11,6 +11,8 @@ export type WorkerTask =
       plain: boolean;
       /** The target is a fresh sparse file: all-zero chunks need no write (holes). */
       skipZero: boolean;
+      /** The target is a device written in place: offsets already holding the chunk are not written. */
+      inPlace?: boolean;
     }
   | {
       /**
@@ -21,6 +23,11 @@ export type WorkerTask =
        */
       type: 'extract-batch';
       skipZero: boolean;
+      /**
+       * The device the caller writes in place: an item's offsets where it already holds the
+       * chunk's bytes get no write.
+       */
+      inPlace?: string;
       /** A buffer of an earlier batch, handed back for reuse (fresh memory costs page faults). */
       buffer?: ArrayBuffer;
       items: ExtractItem[];

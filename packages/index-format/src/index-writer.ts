@@ -1,11 +1,17 @@
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import {
   type ChunkId,
   chunkIdToBytes,
   DesyncError,
   describeSystemError,
   FileError,
+  outputTarget,
   tempPathFor,
+  writesInPlace,
+  writeToStdout,
 } from '@desync/core';
 import type { ChunkIndex, IndexChunkSizes } from './chunk-index.js';
 import {
@@ -79,18 +85,32 @@ export class IndexWriter {
   private constructor(
     private readonly handle: FileHandle,
     readonly path: string,
+    /** Where the index goes: `path`, the file a symbolic link `path` names, or `-` (stdout). */
+    private readonly realPath: string,
     private readonly tempPath: string,
+    /** `path` is a device or FIFO: the complete index is copied into it, not renamed over it. */
+    private readonly direct: boolean,
   ) {}
 
   static async create(path: string, options: IndexWriterOptions): Promise<IndexWriter> {
-    const tempPath = tempPathFor(path);
+    // A device or FIFO (`/dev/null`, a pipe) would be replaced by a file if renamed over: its
+    // index is written in the temporary directory first (nothing can be created in /dev).
+    const target = await outputTarget(path);
+    const direct = writesInPlace(target);
+    const tempPath = direct ? join(tmpdir(), basename(tempPathFor(path))) : tempPathFor(target.path);
     let handle: FileHandle;
     try {
       handle = await open(tempPath, 'wx', 0o644);
     } catch (err) {
       throw new FileError(path, `cannot write index: ${describeSystemError(err)}`, { cause: err });
     }
-    const writer = new IndexWriter(handle, path, tempPath);
+    const writer = new IndexWriter(
+      handle,
+      path,
+      target.kind === 'socket' ? '-' : target.path,
+      tempPath,
+      direct,
+    );
     writer.pending.push(encodeIndexHead(options.featureFlags, options.chunkSizes));
     writer.pendingBytes += INDEX_HEADER_SIZE + TABLE_HEADER_SIZE;
     return writer;
@@ -141,7 +161,14 @@ export class IndexWriter {
     }
     try {
       await beforeRename?.(this.tempPath);
-      await rename(this.tempPath, this.path);
+      if (this.direct) {
+        const bytes = await readFile(this.tempPath);
+        if (this.realPath === '-') await writeToStdout(bytes);
+        else await writeFile(this.realPath, bytes, { flag: constants.O_WRONLY });
+        await unlink(this.tempPath);
+      } else {
+        await rename(this.tempPath, this.realPath);
+      }
     } catch (err) {
       await unlink(this.tempPath).catch(() => undefined);
       if (err instanceof DesyncError) throw err;

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ChunkId, FileError } from '@desync/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -158,12 +159,16 @@ describe('IndexWriter', () => {
   });
 
   it('fails finish() with FileError and removes its temporary file when the rename fails', async () => {
-    // The target is a non-empty directory: the final rename cannot replace it.
+    // The target became a non-empty directory while the index was written: the final rename
+    // cannot replace it (a directory there from the start is refused by create()).
     const path = join(dir, 'taken.caibx');
-    await mkdir(path);
-    await writeFile(join(path, 'inside'), 'x');
     const writer = await IndexWriter.create(path, { featureFlags: BLOB_INDEX_FLAGS, chunkSizes: SIZES });
     await writer.add(10, idOf(0));
+    await mkdir(path);
+    await writeFile(join(path, 'inside'), 'x');
+    await expect(
+      IndexWriter.create(path, { featureFlags: BLOB_INDEX_FLAGS, chunkSizes: SIZES }),
+    ).rejects.toThrow(`${path}: is a directory; give the path of a file to write`);
     const err = await writer.finish().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileError);
     expect((err as FileError).message).toContain(path);
@@ -211,5 +216,31 @@ describe('writeIndex', () => {
 
   it('fails with FileError when the directory is missing', async () => {
     await expect(writeIndex(join(dir, 'missing', 'x.caibx'), indexOf(1))).rejects.toBeInstanceOf(FileError);
+  });
+
+  it('writes through a symbolic link, into a FIFO and into /dev/null without replacing them', async () => {
+    const index = indexOf(700);
+    const real = join(dir, 'real.caibx');
+    await writeFile(real, 'old');
+    const link = join(dir, 'link.caibx');
+    await symlink(real, link);
+    await writeWithWriter(link, index);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect((await readFile(real)).equals(encodeIndex(index))).toBe(true);
+
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const read = (async () => {
+      const parts: Buffer[] = [];
+      for await (const p of createReadStream(fifo)) parts.push(p as Buffer);
+      return Buffer.concat(parts);
+    })();
+    await writeWithWriter(fifo, index);
+    expect((await read).equals(encodeIndex(index))).toBe(true);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+
+    await writeWithWriter('/dev/null', index);
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(['fifo', 'link.caibx', 'real.caibx']);
   });
 });

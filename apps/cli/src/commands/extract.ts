@@ -23,7 +23,7 @@ import { progressBar } from '../progress-bar.js';
 
 export class ExtractCommand extends BaseCommand {
   static override description =
-    'Reassemble the blob an index describes from chunk stores. The output appears only when complete. Chunks are taken without fetching, when possible, from: all-zero runs (left as holes), the existing output, repeats within the output, and seeds (--seed, --seed-dir); every copied chunk is verified.';
+    'Reassemble the blob an index describes from chunk stores. The output appears only when complete; a block device (a disk) is written in place, only where it does not already hold the right bytes. Chunks are taken without fetching, when possible, from: all-zero runs (left as holes), the existing output, repeats within the output, and seeds (--seed, --seed-dir); every copied chunk is verified.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> -s /var/store image.caibx image.raw',
     '<%= config.bin %> <%= command.id %> -s /mnt/a -s /mnt/b -c /var/cache image.caibx image.raw',
@@ -35,7 +35,7 @@ export class ExtractCommand extends BaseCommand {
       description: 'blob index (.caibx): a path, an http(s):// or s3+http(s):// URL, or - for stdin',
       required: true,
     }),
-    output: Args.string({ description: 'file to write', required: true }),
+    output: Args.string({ description: 'file or block device to write', required: true }),
   };
   static override flags = {
     store: storeFlag,
