@@ -9,7 +9,7 @@ import { tempPathFor } from './temp-path.js';
  * temporary file beside it, renamed over it once all are written, removed on error or abort,
  * so no partial file is ever left (through a symbolic link, the file it names). A device or
  * FIFO (`/dev/null`, a disk, a named pipe) is written directly: a rename would replace it by
- * a regular file.
+ * a regular file. `/dev/stdout` that is a socket goes through `process.stdout`.
  * @throws FileError naming `path` when it cannot be written; whatever `stream` throws.
  */
 export async function writeOutput(path: string, stream: AsyncIterable<Uint8Array>): Promise<void> {

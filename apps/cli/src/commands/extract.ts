@@ -23,19 +23,23 @@ import { progressBar } from '../progress-bar.js';
 
 export class ExtractCommand extends BaseCommand {
   static override description =
-    'Reassemble the blob an index describes from chunk stores. The output appears only when complete; a block device (a disk) is written in place, only where it does not already hold the right bytes. Chunks are taken without fetching, when possible, from: all-zero runs (left as holes), the existing output, repeats within the output, and seeds (--seed, --seed-dir); every copied chunk is verified.';
+    'Reassemble the blob an index describes from chunk stores. The output appears only when complete. Chunks are taken without fetching, when possible, from: all-zero runs (left as holes), the existing output, repeats within the output, and seeds (--seed, --seed-dir); every copied chunk is verified.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> -s /var/store image.caibx image.raw',
     '<%= config.bin %> <%= command.id %> -s /mnt/a -s /mnt/b -c /var/cache image.caibx image.raw',
     '<%= config.bin %> <%= command.id %> -s http://cdn/store --seed v1.raw.caibx v2.caibx v2.raw',
     '<%= config.bin %> <%= command.id %> -s /var/store --seed /dev/vg/old-root new.caibx new.raw',
+    '<%= config.bin %> <%= command.id %> -s /var/store os-v2.caibx /dev/sdb   # a disk: written in place, only where it differs',
   ];
   static override args = {
     index: Args.string({
       description: 'blob index (.caibx): a path, an http(s):// or s3+http(s):// URL, or - for stdin',
       required: true,
     }),
-    output: Args.string({ description: 'file or block device to write', required: true }),
+    output: Args.string({
+      description: 'file to write, or a block device (written in place, only where it differs)',
+      required: true,
+    }),
   };
   static override flags = {
     store: storeFlag,
