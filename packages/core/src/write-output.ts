@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { constants } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { describeSystemError, FileError } from './errors.js';
@@ -9,15 +10,13 @@ import { tempPathFor } from './temp-path.js';
  * temporary file beside it, renamed over it once all are written, removed on error or abort,
  * so no partial file is ever left (through a symbolic link, the file it names). A device or
  * FIFO (`/dev/null`, a disk, a named pipe) is written directly: a rename would replace it by
- * a regular file. `/dev/stdout` that is a socket goes through `process.stdout`.
+ * a regular file. `-`, and `/dev/stdout` when it is a socket, go through `process.stdout`.
  * @throws FileError naming `path` when it cannot be written; whatever `stream` throws.
  */
 export async function writeOutput(path: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
+  if (path === '-') return pipeToStdout(stream);
   const target = await outputTarget(path);
-  if (target.kind === 'socket') {
-    for await (const bytes of stream) await writeToStdout(bytes);
-    return;
-  }
+  if (target.kind === 'socket') return pipeToStdout(stream);
   const direct = writesInPlace(target);
   const tmp = direct ? path : tempPathFor(target.path);
   const failed = (err: unknown) => new FileError(path, describeSystemError(err), { cause: err });
@@ -48,6 +47,12 @@ export async function writeOutput(path: string, stream: AsyncIterable<Uint8Array
       await handle.close().catch(() => {});
       if (!direct) await rm(tmp, { force: true });
     }
+  }
+}
+
+async function pipeToStdout(stream: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const bytes of stream) {
+    if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
   }
 }
 

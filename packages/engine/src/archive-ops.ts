@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { type CatarListLine, catarToTar, extractCatar, listCatar } from '@desync/catar';
@@ -112,12 +111,6 @@ export async function* listArchive(options: ArchiveSourceOptions): AsyncGenerato
  * @throws FileError naming `output` when it cannot be written; whatever `stream` throws.
  */
 export async function writeStreamTo(output: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  if (output === '-') {
-    for await (const bytes of stream) {
-      if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
-    }
-    return;
-  }
   await writeOutput(output, stream);
 }
 
