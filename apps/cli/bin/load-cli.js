@@ -29,12 +29,6 @@ const bundle = join(__dirname, '..', 'dist', 'bundle', 'desync.cjs');
  * first run compiled: extract's are not make's). `NODE_DISABLE_COMPILE_CACHE=1` turns both off.
  */
 function loadCli(command) {
-  // extract's own JavaScript is glue around native zstd, SHA512/256 and pwrite: TurboFan's
-  // background compiles of it (about 0.1 s of CPU, on cores the workers need) cost more than
-  // the optimized code saves; 5-8% less CPU and wall time for 512 MiB to 2 GiB. Not for make,
-  // whose chunk workers run more of their own JavaScript (6% slower there). Set before the
-  // bundle is compiled: V8 rejects a code cache made under other flags.
-  if (command === 'extract') setFlagsFromString('--max-opt=2');
   if (Module.enableCompileCache) {
     Module.enableCompileCache();
     return require(bundle);
@@ -43,6 +37,28 @@ function loadCli(command) {
     ? undefined
     : cacheFileFor(bundle, isCommand(command) ? command : 'other');
   return cacheFile ? loadWithCodeCache(cacheFile) : require(bundle);
+}
+
+// Set when this run writes the bundle's code cache at exit (Node 20: none yet, or rejected).
+let cacheSavedAtExit = false;
+
+/**
+ * Caps V8's tiers for the rest of the run (extract: see bin/run.js). extract's own JavaScript
+ * is glue around native zstd, SHA512/256 and pwrite: TurboFan's background compiles of it
+ * (about 0.1 s of CPU, on cores the workers need) cost more than the optimized code saves. A
+ * changed flag makes V8 reject every code cache compiled under the old ones, Node's own
+ * built-in modules included (each worker then compiles Node's internals from source: 30 ms of
+ * CPU), and a cache written afterwards carries the new flags. So it is set once the workers
+ * have booted and the bundle is compiled, and not in a run that writes the bundle's cache.
+ */
+function capTiers() {
+  if (cacheSavedAtExit) return;
+  // Node >= 22's own compile cache: what it holds so far is written now, under today's flags.
+  if (Module.enableCompileCache) {
+    if (!Module.flushCompileCache) return;
+    Module.flushCompileCache();
+  }
+  setFlagsFromString('--max-opt=2');
 }
 
 // A command of the CLI (one file each in dist/commands): a mistyped word shares the cache of
@@ -93,6 +109,7 @@ function loadWithCodeCache(cacheFile) {
   mod.loaded = true;
   // Written once the command has run, so the functions it compiled on the way are in it too.
   if (cachedData === undefined || script.cachedDataRejected) {
+    cacheSavedAtExit = true;
     process.once('exit', () => saveCodeCache(script, cacheFile));
   }
   return mod.exports;
@@ -142,4 +159,4 @@ function removeOlderCaches(cacheFile) {
   }
 }
 
-module.exports = { loadCli };
+module.exports = { capTiers, loadCli };

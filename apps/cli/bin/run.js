@@ -3,10 +3,11 @@
 // CommonJS, like everything in bin/ (bin/package.json): see load-cli.js.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { loadCli } = require('./load-cli.js');
+const { capTiers, loadCli } = require('./load-cli.js');
 
-startWorkersEarly(process.argv.slice(2));
+const workers = startWorkersEarly(process.argv.slice(2));
 const { execute, prewarmFor, versionText } = loadCli(process.argv[2]);
+if (process.argv[2] === 'extract') whenReady(workers, capTiers);
 
 let args = process.argv.slice(2);
 // casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:
@@ -45,5 +46,21 @@ function startWorkersEarly(argv) {
   const { prewarmWorkers } = require(join(bundleDir, 'worker-url.js'));
   const { availableParallelism } = require('node:os');
   const { pathToFileURL } = require('node:url');
-  prewarmWorkers(pathToFileURL(join(bundleDir, script)), availableParallelism());
+  const url = pathToFileURL(join(bundleDir, script));
+  prewarmWorkers(url, availableParallelism());
+  return globalThis[Symbol.for('desync.warmWorkers')].get(url.href).map((entry) => entry.worker);
+}
+
+/** Calls `then` once every worker has said it is ready (engine workers do, see WorkerReady). */
+function whenReady(workers, then) {
+  if (!workers) return;
+  let waiting = workers.length;
+  for (const worker of workers) {
+    const onMessage = (msg) => {
+      if (msg?.ready !== true) return;
+      worker.off('message', onMessage);
+      if (--waiting === 0) then();
+    };
+    worker.on('message', onMessage);
+  }
 }

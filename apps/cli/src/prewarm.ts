@@ -9,6 +9,6 @@ import { prewarmEngineWorkers } from '@desync/engine';
 export function prewarmFor(args: readonly string[]): void {
   if (args.includes('--help') || args.includes('-h')) return;
   if (args[0] === 'make') prewarmChunkWorkers();
-  // (bin/load-cli.js caps V8's tiers for extract before the bundle is compiled.)
+  // (bin/run.js caps V8's tiers for extract once these have booted.)
   else if (args[0] === 'extract') prewarmEngineWorkers();
 }

@@ -79,6 +79,8 @@ describe('start-up from compiled code', () => {
       const extractCache = files.find((f) => f.startsWith('extract-'));
       expect(extractCache).toBeDefined();
       const { mtimeMs } = await stat(join(cacheDir(), extractCache as string));
+      // The second run caps V8's tiers once its workers are up; neither it nor the next rewrites.
+      await extract();
       await extract();
       expect(await cacheFiles()).toEqual(files);
       expect((await stat(join(cacheDir(), extractCache as string))).mtimeMs).toBe(mtimeMs);

@@ -6,6 +6,7 @@ import { pwriteAll } from './pwrite-all.js';
 import type {
   ExtractItem,
   ExtractOutcome,
+  WorkerReady,
   WorkerRequest,
   WorkerResponse,
   WorkerResult,
@@ -20,8 +21,9 @@ let codec: ZstdCodec | undefined;
 let hasher: ChunkHasher | undefined;
 // Loaded while the thread waits for its first task (workers are started ahead of need), so
 // the first task does not wait for them; a failure surfaces where a task awaits them.
-loadCodec().catch(() => undefined);
-loadChunkHasher().catch(() => undefined);
+Promise.allSettled([loadCodec(), loadChunkHasher()]).then(() =>
+  port.postMessage({ ready: true } satisfies WorkerReady),
+);
 // One descriptor per file for the worker's life: chunks of one target arrive by thousands.
 const fds = new Map<string, number>();
 

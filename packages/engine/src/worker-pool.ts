@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { prewarmWorkers, takeWorker, workerScriptUrl } from '@desync/chunker';
-import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerTask } from './worker-protocol.js';
+import type {
+  WorkerReady,
+  WorkerRequest,
+  WorkerResponse,
+  WorkerResult,
+  WorkerTask,
+} from './worker-protocol.js';
 
 /**
  * A fixed set of engine worker threads. Tasks go to the worker with the fewest in flight;
@@ -19,7 +25,8 @@ export class WorkerPool {
     for (let i = 0; i < Math.max(1, size); i++) {
       const worker = takeWorker(url);
       const slot = { worker, inFlight: 0 };
-      worker.on('message', (msg: WorkerResponse) => {
+      worker.on('message', (msg: WorkerResponse | WorkerReady) => {
+        if (!('seq' in msg)) return;
         slot.inFlight--;
         const done = this.waiting.get(msg.seq);
         this.waiting.delete(msg.seq);

@@ -111,3 +111,11 @@ export interface WorkerResponse {
   seq: number;
   result: WorkerResult;
 }
+
+/**
+ * Posted once by a worker when its codec and hasher are loaded, before any response: a
+ * launcher that changes V8 flags waits for it (see apps/cli/bin/run.js). Pools ignore it.
+ */
+export interface WorkerReady {
+  ready: true;
+}
