@@ -43,13 +43,14 @@ function loadCli(command) {
 let cacheSavedAtExit = false;
 
 /**
- * Caps V8's tiers for the rest of the run (extract: see bin/run.js). extract's own JavaScript
- * is glue around native zstd, SHA512/256 and pwrite: TurboFan's background compiles of it
- * (about 0.1 s of CPU, on cores the workers need) cost more than the optimized code saves. A
- * changed flag makes V8 reject every code cache compiled under the old ones, Node's own
- * built-in modules included (each worker then compiles Node's internals from source: 30 ms of
- * CPU), and a cache written afterwards carries the new flags. So it is set once the workers
- * have booted and the bundle is compiled, and not in a run that writes the bundle's cache.
+ * Caps V8's tiers (no TurboFan) for the rest of a make or extract (see bin/run.js). Their
+ * JavaScript moves chunks between native code (the WebAssembly boundary scan, zstd,
+ * SHA512/256, file I/O): TurboFan's background compiles of it, 0.1-0.3 s of CPU on the cores
+ * the workers need, cost more than the optimized code saves. A changed flag makes V8 reject
+ * every code cache compiled under the old ones, Node's own built-in modules included (a worker
+ * then compiles Node's internals from source: 30 ms of CPU), and a cache written afterwards
+ * carries the new flags. So it is set once the workers have booted and the bundle is
+ * compiled, and not in a run that writes the bundle's cache.
  */
 function capTiers() {
   if (cacheSavedAtExit) return;

@@ -7,7 +7,8 @@ const { capTiers, loadCli } = require('./load-cli.js');
 
 const workers = startWorkersEarly(process.argv.slice(2));
 const { execute, prewarmFor, versionText } = loadCli(process.argv[2]);
-if (process.argv[2] === 'extract') whenReady(workers, capTiers);
+// make and extract: no TurboFan once their workers have booted (see capTiers).
+whenReady(workers, capTiers);
 
 let args = process.argv.slice(2);
 // casync runs its remote as `$CASYNC_REMOTE_PATH [--rate-limit-bps=N] pull - - - PATH`:
@@ -51,13 +52,13 @@ function startWorkersEarly(argv) {
   return globalThis[Symbol.for('desync.warmWorkers')].get(url.href).map((entry) => entry.worker);
 }
 
-/** Calls `then` once every worker has said it is ready (engine workers do, see WorkerReady). */
+/** Calls `then` once every worker has said it is ready (their first message of type 'ready'). */
 function whenReady(workers, then) {
   if (!workers) return;
   let waiting = workers.length;
   for (const worker of workers) {
     const onMessage = (msg) => {
-      if (msg?.ready !== true) return;
+      if (msg?.type !== 'ready') return;
       worker.off('message', onMessage);
       if (--waiting === 0) then();
     };

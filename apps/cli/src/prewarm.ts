@@ -8,7 +8,7 @@ import { prewarmEngineWorkers } from '@desync/engine';
  */
 export function prewarmFor(args: readonly string[]): void {
   if (args.includes('--help') || args.includes('-h')) return;
+  // (bin/run.js caps V8's tiers once these have booted.)
   if (args[0] === 'make') prewarmChunkWorkers();
-  // (bin/run.js caps V8's tiers for extract once these have booted.)
   else if (args[0] === 'extract') prewarmEngineWorkers();
 }

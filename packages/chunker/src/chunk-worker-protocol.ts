@@ -55,6 +55,11 @@ export type ToWorker = SectionTask | WantReply;
 
 /** Worker → main. */
 export type FromWorker =
+  /**
+   * Once, when the worker's codec, hasher and boundary scanner are loaded: a launcher that
+   * changes V8 flags waits for it (see apps/cli/bin/run.js). Pools ignore it.
+   */
+  | { type: 'ready' }
   | { type: 'want'; taskId: number; queryId: number; ids: string[] }
   | { type: 'frames'; taskId: number; ids: string[]; frames: Uint8Array[]; sizes: number[] }
   | { type: 'written'; taskId: number; ids: string[]; frameSizes: number[]; sizes: number[] }

@@ -33,8 +33,10 @@ let codec: ZstdCodec | undefined;
 let hasher: ChunkHasher | undefined;
 // Loaded while the thread waits for its first task (workers are started ahead of need), so
 // the first task does not wait for them; a failure surfaces where a task awaits them.
-loadCodec().catch(() => undefined);
-loadChunkHasher().catch(() => undefined);
+Promise.allSettled([loadCodec(), loadChunkHasher()]).then(() => {
+  WasmBuzhash.get();
+  post({ type: 'ready' });
+});
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);

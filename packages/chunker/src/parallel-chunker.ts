@@ -357,6 +357,7 @@ class SectionPool {
   }
 
   private onMessage(w: Worker, msg: FromWorker): void {
+    if (msg.type === 'ready') return;
     if (msg.type === 'done' || msg.type === 'error') this.idled(w);
     const p = this.running.get(msg.taskId);
     if (!p) return;

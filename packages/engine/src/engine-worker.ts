@@ -22,7 +22,7 @@ let hasher: ChunkHasher | undefined;
 // Loaded while the thread waits for its first task (workers are started ahead of need), so
 // the first task does not wait for them; a failure surfaces where a task awaits them.
 Promise.allSettled([loadCodec(), loadChunkHasher()]).then(() =>
-  port.postMessage({ ready: true } satisfies WorkerReady),
+  port.postMessage({ type: 'ready' } satisfies WorkerReady),
 );
 // One descriptor per file for the worker's life: chunks of one target arrive by thousands.
 const fds = new Map<string, number>();

@@ -113,9 +113,9 @@ export interface WorkerResponse {
 }
 
 /**
- * Posted once by a worker when its codec and hasher are loaded, before any response: a
- * launcher that changes V8 flags waits for it (see apps/cli/bin/run.js). Pools ignore it.
+ * Posted once by a worker when its codec and hasher are loaded: a launcher that changes V8
+ * flags waits for it (see apps/cli/bin/run.js). Pools ignore it.
  */
 export interface WorkerReady {
-  ready: true;
+  type: 'ready';
 }

@@ -9,7 +9,7 @@ describe('engine workers', () => {
     const worker = new Worker(url);
     try {
       const first = await new Promise((resolve) => worker.once('message', resolve));
-      expect(first).toEqual({ ready: true });
+      expect(first).toEqual({ type: 'ready' });
     } finally {
       await worker.terminate();
     }
