@@ -47,7 +47,6 @@ Options:
   --tools LIST    comma-separated tools: ours, casync                   default ours,casync
   --runs N        repetitions; the table shows medians                  default 3
   --warmup N      unmeasured extracts before each measured extract      default 1
-  --settle S      seconds between deleting stores and the next make     default 60
   --seed N        generator seed                                        default 1
   --out DIR       where bench-<date>.json/.md and latest.* go           default tools/bench/results
   --tmp DIR       where inputs, stores and outputs go (needs space)     default the OS temp dir
@@ -98,8 +97,10 @@ const NOTES = [
   'Each measured extract follows --warmup unmeasured ones whose output is deleted: on VMs whose ' +
     'host takes back idle guest memory, the first tool to write hundreds of MB after a pause pays ' +
     "the host's page faults (casync's own extract measured 1.5 s when it ran second, 1.75-2.4 s first). " +
-    'Stores are deleted only after a kind is done, and the next kind waits --settle seconds: ext4 ' +
-    'skips inodes deleted in the last 60 s when it creates files, which slowed the next make.',
+    "No store is deleted before every step is measured: ext4 without a journal (these VMs' root " +
+    'file system) does not reuse an inode for 60 s after its deletion, 360 s while its inode table ' +
+    'block is dirty (as new files in that block make it), and scans past each such inode for every ' +
+    'file or directory it creates: makes after a deleted store paid seconds of system time.',
   'Each step is a separate child process; wall time includes process start-up (node for ' +
     'desync-ts). MB = 2^20 bytes; MB/s = input size / wall seconds.',
   'NODE_EXTRA_CA_CERTS is unset for every measured command: Node 20 (not 22 or 24) parses that ' +
@@ -117,7 +118,6 @@ interface Options {
   tools: Tool[];
   runs: number;
   warmup: number;
-  settleSeconds: number;
   seed: number;
   out: string;
   tmp: string;
@@ -165,7 +165,6 @@ const ARG_OPTIONS = {
   tools: { type: 'string', default: TOOLS.join(',') },
   runs: { type: 'string', default: '3' },
   warmup: { type: 'string', default: '1' },
-  settle: { type: 'string', default: '60' },
   seed: { type: 'string', default: '1' },
   out: { type: 'string' },
   tmp: { type: 'string' },
@@ -214,7 +213,6 @@ function parseOptions(argv: string[]): Options | undefined {
     tools: TOOLS.filter((tool) => tools.includes(tool)),
     runs: integer('runs', values.runs, 1),
     warmup: integer('warmup', values.warmup, 0),
-    settleSeconds: integer('settle', values.settle, 0),
     seed: integer('seed', values.seed, 0),
     out: values.out ? resolve(values.out) : join(repoRoot(), 'tools/bench/results'),
     tmp: resolve(values.tmp ?? tmpdir()),
@@ -272,13 +270,14 @@ function commandFor(tool: Tool, info: ToolInfo, step: 'make' | 'extract', paths:
 }
 
 async function checkSpace(options: Options): Promise<void> {
-  // Input, a store per tool and run (kept until the kind is done; random data does not
-  // shrink), an extracted copy and a warm-up copy at a time, and the network's own copy.
-  const stores = 1.1 * options.tools.length * options.runs;
-  const perKind = options.sizeBytes * (1 + stores + 2 + (options.network.length > 0 ? 1 : 0));
-  // --keep keeps the outputs too.
-  const kept = options.sizeBytes * (1 + 2.1 * options.tools.length * options.runs);
-  const needed = options.keep ? kept * options.kinds.length : perKind;
+  // Every kind's stores, a store per tool and run (kept until the bench is done; random data
+  // does not shrink); an input, an extracted copy and a warm-up copy at a time, and the
+  // network's own copy.
+  const stores = 1.1 * options.tools.length * options.runs * options.kinds.length;
+  const atATime = 1 + 2 + (options.network.length > 0 ? 1 : 0);
+  // --keep keeps the inputs and outputs too.
+  const kept = (1 + options.tools.length * options.runs) * options.kinds.length;
+  const needed = options.sizeBytes * (stores + (options.keep ? kept : atATime));
   const fs = await statfs(options.tmp);
   const available = fs.bavail * fs.bsize;
   if (available < needed) {
@@ -298,28 +297,6 @@ async function generate(kind: Kind, path: string, options: Options): Promise<voi
   if (kind === 'mixed') await writeMixedFile(path, options.sizeBytes, options.seed);
   else if (kind === 'random') await writeRandomFile(path, options.sizeBytes, options.seed);
   else await writeZeroFile(path, options.sizeBytes);
-}
-
-let lastDeletion: number | undefined;
-
-/** Records that many files were just deleted (see settleAfterDeleting). */
-function noteDeletion(): void {
-  spawnSync('sync');
-  lastDeletion = Date.now();
-}
-
-/**
- * Waits until `seconds` have passed since files were last deleted in bulk. ext4 will not
- * reuse an inode within 60 s of its deletion and scans past such inodes when creating files:
- * a make right after a store of thousands of chunks was deleted spent seconds in that scan,
- * so whichever tool ran make next was measured slower.
- */
-async function settleAfterDeleting(seconds: number): Promise<void> {
-  if (lastDeletion === undefined) return;
-  const wait = lastDeletion + seconds * 1000 - Date.now();
-  if (wait <= 0) return;
-  log(`waiting ${Math.ceil(wait / 1000)} s after deleting the last kind's stores (--settle)`);
-  await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 async function benchKind(
@@ -345,10 +322,8 @@ async function benchKind(
   const indexDigests: Partial<Record<Tool, string>> = {};
   // The store the network workloads serve: the last run's of the first tool (ours when it runs).
   let served: { dir: string; store: string; index: string } | undefined;
-  // Run directories stay until the kind is done: deleting thousands of chunk files right
-  // before a make would slow it (see settleAfterDeleting).
-  const runDirs: string[] = [];
-  await settleAfterDeleting(options.settleSeconds);
+  // Stores stay until the whole bench is done (workDir goes then): deleting thousands of chunk
+  // files slows every make for minutes after (see NOTES).
   for (let run = 1; run <= options.runs && !options.networkOnly; run++) {
     const order = run % 2 === 1 ? options.tools : [...options.tools].reverse();
     for (const tool of order) {
@@ -401,15 +376,10 @@ async function benchKind(
       stores[tool] = await storeStats(store);
       if (options.network.length > 0 && run === options.runs && tool === options.tools[0])
         served = { dir, store, index };
-      else if (!options.keep) {
-        // One file: no harm to the next step; the stores wait for the end of the kind.
-        await rm(output, { force: true });
-        runDirs.push(dir);
-      }
+      // One file: no harm to the next step.
+      else if (!options.keep) await rm(output, { force: true });
     }
   }
-  for (const dir of runDirs) await rm(dir, { recursive: true, force: true });
-  if (runDirs.length > 0) noteDeletion();
   const firstTool = options.tools.find((tool) => tools[tool] !== undefined);
   if (options.networkOnly && firstTool) {
     // No local rows: make the store once, unmeasured, for the network workloads.
@@ -449,11 +419,6 @@ async function benchKind(
     for (const [key, runs] of network.measured) measured.set(key, runs);
     for (const note of network.notes) if (!notes.includes(note)) notes.push(note);
     load = network.load;
-    if (!options.keep) {
-      await rm(served.dir, { recursive: true, force: true });
-      await rm(join(kindDir, 'network'), { recursive: true, force: true });
-      noteDeletion();
-    }
   }
   if (!options.keep) await rm(input, { force: true });
 
@@ -720,7 +685,6 @@ async function main(argv: string[]): Promise<void> {
           tools: options.tools,
           runs: options.runs,
           warmup: options.warmup,
-          settleSeconds: options.settleSeconds,
           seed: options.seed,
           network: options.network,
           networkOnly: options.networkOnly,
