@@ -165,7 +165,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
   if (target.kind === 'fifo' || target.kind === 'socket') {
     throw new FileError(
       output,
-      `is a ${target.kind === 'fifo' ? 'FIFO' : 'socket'}; extract writes at offsets: give a regular file or a device`,
+      `is a ${target.kind === 'fifo' ? 'FIFO' : 'socket'}; extract writes at offsets: give a regular file or a device (\`desync cat\` streams a blob in order)`,
     );
   }
   // A device is written where it is (a rename would replace its node by a file); what it

@@ -70,7 +70,7 @@ describe('extract to what is not a new or regular file', () => {
     const fifoError = await extractBlob({ index, store, output: fifo }).catch((e: unknown) => e);
     expect(fifoError).toBeInstanceOf(FileError);
     expect((fifoError as Error).message).toBe(
-      `${fifo}: is a FIFO; extract writes at offsets: give a regular file or a device`,
+      `${fifo}: is a FIFO; extract writes at offsets: give a regular file or a device (\`desync cat\` streams a blob in order)`,
     );
     const dirError = await extractBlob({ index, store, output: dir }).catch((e: unknown) => e);
     expect(dirError).toBeInstanceOf(FileError);
