@@ -134,7 +134,7 @@ function readCodeCache(cacheFile) {
 function saveCodeCache(script, cacheFile) {
   const temp = `${cacheFile}.${process.pid}.tmp`;
   try {
-    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(cacheFile), 0o700);
     const data = script.createCachedData();
     writeFileSync(temp, Buffer.concat([digest(data), data]), { mode: 0o600 });
     renameSync(temp, cacheFile);
@@ -144,6 +144,20 @@ function saveCodeCache(script, cacheFile) {
     try {
       unlinkSync(temp);
     } catch {}
+  }
+}
+
+// mkdir -p. Node's `recursive: true` never returns where mkdir answers ENOENT under an existing
+// directory (/proc, /sys: an XDG_CACHE_HOME there would hang every command at exit).
+function makeDirs(dir, mode) {
+  try {
+    mkdirSync(dir, { mode });
+  } catch (err) {
+    if (err.code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (err.code !== 'ENOENT' || parent === dir) throw err;
+    makeDirs(parent, mode);
+    mkdirSync(dir, { mode });
   }
 }
 

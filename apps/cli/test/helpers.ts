@@ -20,6 +20,8 @@ export interface RunDesyncOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to stdin, which is then closed; default: stdin closed at once (not a terminal). */
   input?: string | Uint8Array;
+  /** Milliseconds before the command is killed (see runCli). */
+  timeout?: number;
 }
 
 /** Runs `node apps/cli/bin/run.js ...args`; a non-zero exit is a result, not an error. */

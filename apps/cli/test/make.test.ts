@@ -47,6 +47,19 @@ describe('make', () => {
     expect(await exists(index)).toBe(false);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'fails naming the store where mkdir answers ENOENT under an existing directory (/proc), instead of hanging',
+    async () => {
+      // Node's own recursive mkdir never returns there; a make used to spin at full CPU.
+      const store = '/proc/desync-no-such-dir/store';
+      const index = join(dir, 'input.caibx');
+      const result = await runDesync(['make', '-s', store, index, input], { timeout: 30_000 });
+      expectOneLineError(result, [store, 'cannot write chunk', 'no such file or directory']);
+      expect(result.code).toBe(EXIT_CODES.STORE_ERROR);
+      expect(await exists(index)).toBe(false);
+    },
+  );
+
   it('fails naming the store when it runs out of space, leaving no temporary chunk file (root: a small tmpfs)', async (ctx) => {
     const mount = join(dir, 'small');
     await mkdir(mount);

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describeSystemError, FileError } from '@desync/core';
+import { describeSystemError, FileError, makeDirs } from '@desync/core';
 import { type CatarEntry, type CatarSkippedKind, decodeCatar } from './decode-catar.js';
 import { loadNodeAttributes } from './node-attributes.js';
 
@@ -203,7 +203,7 @@ async function prepareRoot(dir: string, overwrite: boolean): Promise<void> {
       if (err instanceof FileError) throw err;
       throw new FileError(dir, describeSystemError(err), { cause: err });
     }
-    await guard(dir, () => mkdir(dir, { recursive: true, mode: 0o700 }));
+    await guard(dir, () => makeDirs(dir, 0o700));
     return;
   }
   if (names.length > 0 && !overwrite) {

@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirsSync } from './make-dirs.js';
 import { tempPathFor } from './temp-path.js';
 
 // Directories this thread knows exist. Writing into a missing one fails with ENOENT, and a
@@ -17,7 +18,7 @@ const KNOWN_DIRS_LIMIT = 65536; // a casync store has at most 65,536 chunk direc
 export function writeChunkFileSync(path: string, frame: Uint8Array): void {
   const dir = dirname(path);
   if (!knownDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    makeDirsSync(dir);
     if (knownDirs.size >= KNOWN_DIRS_LIMIT) knownDirs.clear();
     knownDirs.add(dir);
   }
@@ -28,7 +29,7 @@ export function writeChunkFileSync(path: string, frame: Uint8Array): void {
     } catch (err) {
       // Removed since this thread saw it (by hand, or another tool): make it again, once.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(dir, { recursive: true });
+      makeDirsSync(dir);
       writeFileSync(tmp, frame, { flag: 'wx' });
     }
     renameSync(tmp, path);

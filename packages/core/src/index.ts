@@ -21,6 +21,7 @@ export {
 } from './errors.js';
 export { FailoverStore, FailoverWriteStore, failoverStore } from './failover-store.js';
 export { FeatureFlags } from './feature-flags.js';
+export { makeDirs, makeDirsSync } from './make-dirs.js';
 export { type OutputTarget, outputTarget, writesInPlace } from './output-target.js';
 export type { FileStore, GetChunkOptions, PruneStore, Store, TouchStore, WriteStore } from './store.js';
 export { isFileStore, isPruneStore, isTouchStore, isWriteStore } from './store.js';

@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import {
   Chunk,
@@ -10,6 +10,7 @@ import {
   type GetChunkOptions,
   InvalidArgument,
   isChunkId,
+  makeDirs,
   type PruneStore,
   StoreError,
   type TouchStore,
@@ -126,7 +127,7 @@ export class LocalStore implements PruneStore, TouchStore, FileStore {
     const data = this.uncompressed ? await chunk.plainData() : await chunk.compressedData();
     const tmp = tempPathFor(file);
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       await writeFile(tmp, data, { flag: 'wx' });
       await rename(tmp, file);
     } catch (err) {
