@@ -47,9 +47,7 @@ function startWorkersEarly(argv) {
   const { prewarmWorkers } = require(join(bundleDir, 'worker-url.js'));
   const { availableParallelism } = require('node:os');
   const { pathToFileURL } = require('node:url');
-  const url = pathToFileURL(join(bundleDir, script));
-  prewarmWorkers(url, availableParallelism());
-  return globalThis[Symbol.for('desync.warmWorkers')].get(url.href).map((entry) => entry.worker);
+  return prewarmWorkers(pathToFileURL(join(bundleDir, script)), availableParallelism());
 }
 
 /** Calls `then` once every worker has said it is ready (their first message of type 'ready'). */

@@ -31,9 +31,10 @@ const warm: WarmWorkers = ((globalThis as { [WARM_KEY]?: WarmWorkers })[WARM_KEY
 /**
  * Starts `count` workers of `url` ahead of need: a worker thread takes tens of milliseconds
  * to boot, which a command can spend parsing its arguments instead of waiting. They do not
- * keep the process alive until a pool takes them (takeWorker).
+ * keep the process alive until a pool takes them (takeWorker). Returns the waiting workers
+ * of `url` (a launcher may listen to them before a pool takes them).
  */
-export function prewarmWorkers(url: URL, count: number): void {
+export function prewarmWorkers(url: URL, count: number): Worker[] {
   const list = warm.get(url.href) ?? [];
   for (let i = list.length; i < count; i++) {
     const entry = { worker: new Worker(url, WORKER_OPTIONS), failed: false };
@@ -43,6 +44,7 @@ export function prewarmWorkers(url: URL, count: number): void {
     list.push(entry);
   }
   warm.set(url.href, list);
+  return list.map((entry) => entry.worker);
 }
 
 /** A worker of `url`: one started by prewarmWorkers when there is a healthy one, else a new one. */
