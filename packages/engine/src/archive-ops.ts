@@ -105,14 +105,10 @@ export async function* listArchive(options: ArchiveSourceOptions): AsyncGenerato
 }
 
 /**
- * Writes a byte stream to `output` atomically (a temporary file beside it, renamed once
- * complete; removed on error or abort), directly to a device or FIFO, or to standard output
- * for `-`.
- * @throws FileError naming `output` when it cannot be written; whatever `stream` throws.
+ * @deprecated `writeOutput` of `@desync/core`, which it is: a byte stream to a file
+ * atomically, to a device or FIFO directly, to standard output for `-`.
  */
-export async function writeStreamTo(output: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  await writeOutput(output, stream);
-}
+export const writeStreamTo = writeOutput;
 
 /** Options of archiveToTar. */
 export interface ArchiveToTarOptions extends ArchiveSourceOptions {
@@ -127,7 +123,7 @@ export interface ArchiveToTarOptions extends ArchiveSourceOptions {
 /** Converts an archive (file, stdin, or .caidx plus stores) into a POSIX (pax) tar stream. */
 export async function archiveToTar(options: ArchiveToTarOptions): Promise<void> {
   const source = await openArchiveStream(options);
-  await writeStreamTo(
+  await writeOutput(
     options.output,
     catarToTar(source, {
       name: options.path === '-' ? 'standard input' : options.path,

@@ -1,8 +1,7 @@
 import { CATAR_UNIX_FLAGS, encodeCatar, writeCatar } from '@desync/catar';
 import { type ChunkSizes, chunkStream, DEFAULT_CHUNK_SIZES } from '@desync/chunker';
-import { Chunk, type ChunkId, digestChunk, FileError, type WriteStore } from '@desync/core';
+import { Chunk, type ChunkId, digestChunk, FileError, type WriteStore, writeOutput } from '@desync/core';
 import { IndexWriter } from '@desync/index-format';
-import { writeStreamTo } from './archive-ops.js';
 import { forEachBounded } from './bounded.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
 import { transferable, WorkerPool } from './worker-pool.js';
@@ -26,7 +25,7 @@ export interface MakeArchiveOptions {
 export async function makeArchive(options: MakeArchiveOptions): Promise<void> {
   const featureFlags = options.featureFlags ?? CATAR_UNIX_FLAGS;
   if (options.stream) {
-    await writeStreamTo(options.output, options.stream);
+    await writeOutput(options.output, options.stream);
     return;
   }
   if (options.output !== '-') {
