@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFile, cp, mkdir, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_CODES } from '@desync/core';
@@ -131,6 +132,26 @@ describe('extract', () => {
     expectOneLineError(result, [middleChunk().id]);
     expect(await readdir(outDir)).toEqual(['blob']);
     expect((await readFile(out)).equals(before)).toBe(true);
+  });
+
+  it('fails naming the output when its disk is full, leaving no temp file (root: a small tmpfs)', async (ctx) => {
+    const mount = join(dir, 'small');
+    await mkdir(mount);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
+    } catch {
+      ctx.skip();
+      return;
+    }
+    try {
+      const target = join(mount, 'blob');
+      const result = await runDesync(['extract', '-s', store, index, target]);
+      expectOneLineError(result, [target, 'no space left']);
+      expect(result.code).not.toBe(0);
+      expect(await readdir(mount)).toEqual([]);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 
   it('prints a stack trace with DESYNC_DEBUG=1', async () => {

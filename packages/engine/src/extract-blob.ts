@@ -16,10 +16,11 @@ import {
   writesInPlace,
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
+import { loadAllocateRange } from './allocate-range.js';
+import { allocatePieces, writePieces } from './batch-writes.js';
 import { forEachBounded } from './bounded.js';
 import { type ChunkGroups, type Group, groupChunks } from './chunk-groups.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
-import { pwriteAll } from './pwrite-all.js';
 import { ChunkReadAhead } from './read-ahead.js';
 import { openSeeds, type SeedChunks, type SeedSpec } from './seeds.js';
 import { transferable, WorkerPool } from './worker-pool.js';
@@ -71,25 +72,6 @@ export interface ExtractBlobResult {
 // hashing a tenth of the data.
 const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 4 * 1024 * 1024;
-
-/**
- * Writes the pieces of a batch's buffer (`writes`: position in data, size, target offset,
- * per piece), pieces that follow each other in both in one run of writes.
- */
-function writePieces(fd: number, data: Uint8Array, writes: Float64Array): void {
-  let i = 0;
-  while (i < writes.length) {
-    const at = writes[i] as number;
-    const to = writes[i + 2] as number;
-    let size = writes[i + 1] as number;
-    i += 3;
-    while (i < writes.length && writes[i] === at + size && writes[i + 2] === to + size) {
-      size += writes[i + 1] as number;
-      i += 3;
-    }
-    pwriteAll(fd, data, at, size, to);
-  }
-}
 
 /**
  * Fails unless the block device `path` is free and holds at least `size` bytes. O_EXCL on a
@@ -189,10 +171,13 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       throw new FileError(output, `cannot write: ${describeSystemError(err)}`, { cause: err });
     }
   }
+  // A device is written in place, its blocks are there already.
+  const allocating = inPlace ? undefined : loadAllocateRange();
   const pool = new WorkerPool(options.workers);
   // The main thread writes what the workers' batches read and verified: one writer per file.
   // Written batches' buffers go back to the workers with later batches.
   let fd: number | undefined;
+  let allocate = await allocating;
   const spares: ArrayBuffer[] = [];
   const closeFd = (): void => {
     if (fd !== undefined) closeSync(fd);
@@ -379,6 +364,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
           if (r.data && r.writes) {
             try {
               fd ??= openSync(temp, 'r+');
+              if (allocate && !allocatePieces(fd, r.writes, allocate)) allocate = undefined;
               writePieces(fd, r.data, r.writes);
               spares.push(r.data.buffer as ArrayBuffer);
             } catch (err) {

@@ -1,6 +1,6 @@
-// Two calls Node's fs lacks: a node's Linux inode flags (chattr(1): FS_IOC_GETFLAGS) for
-// casync's EXCLUDE_NODUMP, and utimensat with nanoseconds without following symlinks (libuv
-// rounds times to microseconds).
+// Calls Node's fs lacks: a node's Linux inode flags (chattr(1): FS_IOC_GETFLAGS) for
+// casync's EXCLUDE_NODUMP, utimensat with nanoseconds without following symlinks (libuv
+// rounds times to microseconds), and fallocate (extract allocates a range before writing it).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -107,12 +107,52 @@ static napi_value set_times_ns(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// allocate(fd: number, offset: number, length: number): boolean — fallocate(2) mode 0 of a
+// range inside the file's size: one call reserves the blocks that buffered writes would
+// otherwise reserve page by page. False where the filesystem or file cannot (EOPNOTSUPP,
+// ENOSYS, ENODEV, EINVAL); other errors (ENOSPC, EBADF, ...) throw.
+static napi_value allocate(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "allocate(fd, offset, length): three arguments are required");
+    return NULL;
+  }
+  int32_t fd = -1;
+  int64_t offset = 0;
+  int64_t length = 0;
+  napi_get_value_int32(env, argv[0], &fd);
+  napi_get_value_int64(env, argv[1], &offset);
+  napi_get_value_int64(env, argv[2], &length);
+  bool done = true;
+  if (length > 0) {
+    int r;
+    do r = fallocate(fd, 0, (off_t)offset, (off_t)length);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      int err = errno;
+      if (err == EOPNOTSUPP || err == ENOSYS || err == ENODEV || err == EINVAL || err == ESPIPE) done = false;
+      else {
+        char what[32];
+        snprintf(what, sizeof what, "fd %d", fd);
+        return throw_errno(env, err, "fallocate", what);
+      }
+    }
+  }
+  napi_value result;
+  napi_get_boolean(env, done, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "getFlags", NAPI_AUTO_LENGTH, get_flags, NULL, &fn);
   napi_set_named_property(env, exports, "getFlags", fn);
   napi_create_function(env, "setTimesNs", NAPI_AUTO_LENGTH, set_times_ns, NULL, &fn);
   napi_set_named_property(env, exports, "setTimesNs", fn);
+  napi_create_function(env, "allocate", NAPI_AUTO_LENGTH, allocate, NULL, &fn);
+  napi_set_named_property(env, exports, "allocate", fn);
   return exports;
 }
 

@@ -6,6 +6,7 @@ export const FS_NODUMP_FL = 0x40;
 interface Binding {
   getFlags(path: string | Buffer): number;
   setTimesNs(path: string | Buffer, sec: number, nsec: number): void;
+  allocate?(fd: number, offset: number, length: number): boolean;
 }
 
 let binding: Binding | null | undefined;
@@ -47,4 +48,16 @@ export function setTimesNs(path: string | Buffer, ns: bigint): boolean {
   if (!b) return false;
   b.setTimesNs(path, Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n));
   return true;
+}
+
+/**
+ * Allocates `length` bytes of the open file `fd` from `offset` (fallocate(2), mode 0; the
+ * range should lie inside the file's size, which then does not change). One call reserves
+ * the blocks that buffered writes into a sparse range would reserve page by page. Returns
+ * false when it cannot: no addon, or a filesystem or file without fallocate (the caller
+ * just writes).
+ * @throws Error with `errno` (ENOSPC, EBADF, ...) when the allocation fails.
+ */
+export function allocateRange(fd: number, offset: number, length: number): boolean {
+  return load()?.allocate?.(fd, offset, length) ?? false;
 }

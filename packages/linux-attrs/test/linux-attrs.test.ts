@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { closeSync, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '@desync/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FS_NODUMP_FL, getInodeFlags, inodeFlagsAvailable, setTimesNs } from '../src/index.js';
+import { allocateRange, FS_NODUMP_FL, getInodeFlags, inodeFlagsAvailable, setTimesNs } from '../src/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -52,5 +53,39 @@ describe('setTimesNs', () => {
 
   it('names the path on failure', () => {
     expect(() => setTimesNs(join(dir, 'nope'), 1n)).toThrow(/nope/);
+  });
+});
+
+describe('allocateRange', () => {
+  it('allocates a range of a sparse file and leaves its size and the rest alone', () => {
+    const fd = openSync(join(dir, 'sparse'), 'w+');
+    try {
+      ftruncateSync(fd, 64 << 20);
+      const before = fstatSync(fd).blocks * 512;
+      expect(allocateRange(fd, 8 << 20, 4 << 20)).toBe(true);
+      const st = fstatSync(fd);
+      expect(st.size).toBe(64 << 20);
+      // 4 MiB and at most a little file-system metadata; not the other 60 MiB.
+      expect(st.blocks * 512 - before).toBeGreaterThanOrEqual(4 << 20);
+      expect(st.blocks * 512 - before).toBeLessThan(5 << 20);
+      expect(allocateRange(fd, 0, 0)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('answers false where the file cannot be allocated (a character device)', () => {
+    const fd = openSync('/dev/null', 'w');
+    try {
+      expect(allocateRange(fd, 0, 4096)).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('throws errors shaped like fs errors', () => {
+    expect(() => allocateRange(1 << 20, 0, 4096)).toThrow(
+      expect.objectContaining({ code: 'EBADF', syscall: 'fallocate' }),
+    );
   });
 });
