@@ -12,6 +12,35 @@ const WASM_MIN_BYTES = 4096;
 // Below this many, the JS loop beats the call into WebAssembly for bytes already there.
 const WASM_ZERO_COPY_MIN_BYTES = 64;
 
+// The hash of a window of 48 zero bytes, as the first test computes it: rolling over a run of
+// zeros leaves it unchanged.
+const ZERO_WINDOW_HASH = (() => {
+  let h = 0;
+  const v = T[0] as number;
+  for (let i = 0; i < WINDOW_SIZE - 1; i++) {
+    const r = WINDOW_SIZE - 1 - i;
+    h ^= (v << r) | (v >>> (32 - r));
+  }
+  return h ^ v;
+})();
+// Zero runs are checked this many bytes per memcmp.
+const ZERO_STEP = 4096;
+const ZEROS = new Uint8Array(ZERO_STEP);
+
+/**
+ * How far from `from` (up to `to`) `buf` holds only zeros, to a whole step of ZERO_STEP bytes
+ * or `to`: `from` when the first step is not all zeros.
+ */
+function zeroRunEnd(buf: Uint8Array, from: number, to: number): number {
+  let at = from;
+  while (at < to) {
+    const n = Math.min(ZERO_STEP, to - at);
+    if (Buffer.compare(buf.subarray(at, at + n), n === ZERO_STEP ? ZEROS : ZEROS.subarray(0, n)) !== 0) break;
+    at += n;
+  }
+  return at;
+}
+
 /**
  * Finds chunk boundaries exactly as casync's ca_chunker_scan does, restartable across
  * buffers for one chunk at a time.
@@ -27,6 +56,8 @@ export class BoundaryScanner {
   private readonly cutTest: CutTest;
   private readonly firstTest: number;
   private readonly fixed: boolean;
+  /** False when a window of zeros is itself a cut (then runs of zeros are scanned too). */
+  private readonly zerosSkip: boolean;
   /** Chunk length already tested for the current chunk (0: not started). */
   private tested = 0;
   private h = 0;
@@ -37,6 +68,7 @@ export class BoundaryScanner {
     this.cutTest = cutTestFor(this.disc);
     this.fixed = sizes.min === sizes.avg && sizes.max === sizes.avg;
     this.firstTest = Math.max(sizes.min, WINDOW_SIZE);
+    this.zerosSkip = !isCut(ZERO_WINDOW_HASH, this.cutTest);
   }
 
   /** Forgets the chunk in progress: the next scan starts a new chunk. */
@@ -78,6 +110,12 @@ export class BoundaryScanner {
     const limit = Math.min(avail, max);
     let i = start + c;
     const stop = start + limit;
+    // Inside a run of zeros (disk images hold long ones) the hash stays that of a zero window,
+    // never a cut: skip to the run's end at memcmp speed instead of rolling over every byte.
+    // The hash is only a hint; the window itself is checked.
+    if (h === ZERO_WINDOW_HASH && this.zerosSkip && zeroRunEnd(buf, i - WINDOW_SIZE, i) === i) {
+      i = zeroRunEnd(buf, i, stop);
+    }
     const wasm = stop - i >= WASM_ZERO_COPY_MIN_BYTES ? WasmBuzhash.get() : null;
     if (wasm?.holds(buf)) {
       // buf lives in the module's memory (the chunk worker's block): scan it in place.

@@ -133,11 +133,7 @@ async function chunkSection(task: SectionTask): Promise<void> {
       const offers: Offer[] = [];
       if (task.hash && blockStarts.length > 0) {
         hasher ??= await loadChunkHasher();
-        const digests = hasher.digestMany(
-          buf,
-          Float64Array.from(blockStarts),
-          Float64Array.from(lengths.slice(first)),
-        );
+        const digests = digestBlock(hasher, buf, blockStarts, lengths.slice(first));
         idChunks.push(digests);
         for (let k = 0; k < blockStarts.length; k++) {
           const i = first + k;
@@ -175,6 +171,44 @@ async function chunkSection(task: SectionTask): Promise<void> {
   } finally {
     closeSync(fd);
   }
+}
+
+// All-zero chunks (disk images hold runs of zeros) have ids known by size: a memcmp that
+// stops at the first non-zero byte spares SHA512/256 over them.
+const zeroIds = new Map<number, Uint8Array>();
+let zeros = Buffer.alloc(0);
+
+function isZeroRange(buf: Buffer, at: number, size: number): boolean {
+  if (zeros.length < size) zeros = Buffer.alloc(size);
+  return buf.compare(zeros, 0, size, at, at + size) === 0;
+}
+
+/** The SHA512/256 of each chunk (32 bytes each, in order), all-zero chunks by lookup. */
+function digestBlock(hasher: ChunkHasher, buf: Buffer, starts: number[], sizes: number[]): Uint8Array {
+  const hashed: number[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    if (!isZeroRange(buf, starts[k] as number, sizes[k] as number)) hashed.push(k);
+  }
+  const pick = (from: number[]) => Float64Array.from(hashed, (k) => from[k] as number);
+  const digests = hashed.length > 0 ? hasher.digestMany(buf, pick(starts), pick(sizes)) : new Uint8Array(0);
+  if (hashed.length === starts.length) return digests;
+  const out = new Uint8Array(starts.length * 32);
+  for (let k = 0, j = 0; k < starts.length; k++) {
+    if (hashed[j] === k) {
+      out.set(digests.subarray(j * 32, j * 32 + 32), k * 32);
+      j++;
+      continue;
+    }
+    const size = sizes[k] as number;
+    let id = zeroIds.get(size);
+    if (!id) {
+      id = hasher.digestMany(zeros, new Float64Array([0]), new Float64Array([size])).slice(0, 32);
+      if (zeroIds.size >= 64) zeroIds.clear(); // sizes other than max are rare: the last chunk, a section edge
+      zeroIds.set(size, id);
+    }
+    out.set(id, k * 32);
+  }
+  return out;
 }
 
 async function storeOffers(task: SectionTask, buf: Buffer, offers: Offer[]): Promise<void> {

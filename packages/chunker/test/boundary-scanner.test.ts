@@ -205,4 +205,38 @@ describe('BoundaryScanner', () => {
     for (let i = 1200 * KiB; i < 1500 * KiB; i++) data[i] = i % 13;
     expect(chunkSizesOf(data, DEFAULT_CHUNK_SIZES)).toEqual(referenceChunkSizes(data, DEFAULT_CHUNK_SIZES));
   });
+
+  it('skips runs of zeros exactly: bytes inside a run, at its edges and at max still cut as casync does', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 70_000 }),
+        fc.integer({ min: 0, max: 400_000 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 4 }),
+        fc.constantFrom(
+          DEFAULT_CHUNK_SIZES,
+          { min: 1024, avg: 4096, max: 16_384 },
+          { min: 48, avg: 64, max: 5000 },
+        ),
+        fc.nat(),
+        (prefix, zeros, spots, sizes, seed) => {
+          const data = new Uint8Array(prefix + zeros + 5000);
+          data.set(randomBytes(prefix, seed), 0);
+          data.set(randomBytes(5000, seed + 1), prefix + zeros);
+          for (const [at, b] of spots) if (zeros > 0) data[prefix + (at % zeros)] = b;
+          expect(chunkSizesOf(data, sizes)).toEqual(referenceChunkSizes(data, sizes));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('scans runs of zeros byte by byte where a zero window is itself a cut', () => {
+    // Sizes whose discriminator makes the hash of 48 zero bytes a cut (the only average
+    // from 64 to 20,000 with min = avg / 4 and max = 4 avg): zeros cut at min.
+    const sizes = { min: 1312, avg: 5251, max: 21_004 };
+    expect(referenceChunkSizes(new Uint8Array(sizes.max * 2), sizes)[0]).toBe(sizes.min);
+    const data = new Uint8Array(sizes.max * 20);
+    data.set(randomBytes(3000, 8), sizes.max * 7);
+    expect(chunkSizesOf(data, sizes)).toEqual(referenceChunkSizes(data, sizes));
+  });
 });
