@@ -1,6 +1,7 @@
 import { BUZHASH_TABLE } from './buzhash-table.js';
 import { WasmBuzhash } from './buzhash-wasm.js';
 import { type ChunkSizes, discriminatorFor, WINDOW_SIZE } from './chunk-sizes.js';
+import { zeroRunEnd } from './zero-runs.js';
 
 // rol32(T[b], WINDOW_SIZE): the term that leaves the window; 48 mod 32 = 16.
 // Int32 tables keep the hash in V8's integer representation (uint32 values above 2^31
@@ -23,24 +24,6 @@ const ZERO_WINDOW_HASH = (() => {
   }
   return h ^ v;
 })();
-// Zero runs are checked this many bytes per memcmp.
-const ZERO_STEP = 4096;
-const ZEROS = new Uint8Array(ZERO_STEP);
-
-/**
- * How far from `from` (up to `to`) `buf` holds only zeros, to a whole step of ZERO_STEP bytes
- * or `to`: `from` when the first step is not all zeros.
- */
-function zeroRunEnd(buf: Uint8Array, from: number, to: number): number {
-  let at = from;
-  while (at < to) {
-    const n = Math.min(ZERO_STEP, to - at);
-    if (Buffer.compare(buf.subarray(at, at + n), n === ZERO_STEP ? ZEROS : ZEROS.subarray(0, n)) !== 0) break;
-    at += n;
-  }
-  return at;
-}
-
 /**
  * Finds chunk boundaries exactly as casync's ca_chunker_scan does, restartable across
  * buffers for one chunk at a time.

@@ -17,6 +17,7 @@ import {
   type ToWorker,
   type WantReply,
 } from './chunk-worker-protocol.js';
+import { zeroChunkDigest, zeroRunEnd } from './zero-runs.js';
 
 // Worker thread: reads one section of a file in blocks, finds casync's boundaries, hashes
 // each chunk and, for chunks to store, compresses them, all without copying the data out
@@ -174,14 +175,9 @@ async function chunkSection(task: SectionTask): Promise<void> {
 }
 
 // All-zero chunks (disk images hold runs of zeros) have ids known by size: a memcmp that
-// stops at the first non-zero byte spares SHA512/256 over them.
-const zeroIds = new Map<number, Uint8Array>();
-let zeros = Buffer.alloc(0);
-
-function isZeroRange(buf: Buffer, at: number, size: number): boolean {
-  if (zeros.length < size) zeros = Buffer.alloc(size);
-  return buf.compare(zeros, 0, size, at, at + size) === 0;
-}
+// stops at the first non-zero bytes spares SHA512/256 over them.
+const isZeroRange = (buf: Buffer, at: number, size: number): boolean =>
+  zeroRunEnd(buf, at, at + size) === at + size;
 
 /** The SHA512/256 of each chunk (32 bytes each, in order), all-zero chunks by lookup. */
 function digestBlock(hasher: ChunkHasher, buf: Buffer, starts: number[], sizes: number[]): Uint8Array {
@@ -199,14 +195,7 @@ function digestBlock(hasher: ChunkHasher, buf: Buffer, starts: number[], sizes: 
       j++;
       continue;
     }
-    const size = sizes[k] as number;
-    let id = zeroIds.get(size);
-    if (!id) {
-      id = hasher.digestMany(zeros, new Float64Array([0]), new Float64Array([size])).slice(0, 32);
-      if (zeroIds.size >= 64) zeroIds.clear(); // sizes other than max are rare: the last chunk, a section edge
-      zeroIds.set(size, id);
-    }
-    out.set(id, k * 32);
+    out.set(zeroChunkDigest(sizes[k] as number), k * 32);
   }
   return out;
 }
