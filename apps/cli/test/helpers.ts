@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { findCasync, requirePeer, runCli } from '@desync/testkit';
 import { expect } from 'vitest';
@@ -180,4 +181,27 @@ export function casyncChunkSizeArg(spec: string): string {
     .split(':')
     .map((kib) => Number(kib) * 1024)
     .join(':')}`;
+}
+
+/**
+ * Runs `fn` with a 1 MiB tmpfs mounted at `mount` (created), unmounted after; skips the test
+ * where mounting is not allowed (not root).
+ */
+export async function withSmallTmpfs(
+  mount: string,
+  ctx: { skip(): void },
+  fn: (mount: string) => Promise<void>,
+): Promise<void> {
+  await mkdir(mount);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
+  } catch {
+    ctx.skip();
+    return;
+  }
+  try {
+    await fn(mount);
+  } finally {
+    execFileSync('umount', [mount]);
+  }
 }

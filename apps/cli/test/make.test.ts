@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_CODES } from '@desync/core';
 import { makeTempDir, randomBytes, removeTempDir } from '@desync/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { desyncOk, exists, expectOneLineError, parseCaibx, runDesync, storeIds } from './helpers.js';
+import {
+  desyncOk,
+  exists,
+  expectOneLineError,
+  parseCaibx,
+  runDesync,
+  storeIds,
+  withSmallTmpfs,
+} from './helpers.js';
 
 describe('make', () => {
   let dir: string;
@@ -60,16 +67,8 @@ describe('make', () => {
     },
   );
 
-  it('fails naming the store when it runs out of space, leaving no temporary chunk file (root: a small tmpfs)', async (ctx) => {
-    const mount = join(dir, 'small');
-    await mkdir(mount);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
-    } catch {
-      ctx.skip();
-      return;
-    }
-    try {
+  it('fails naming the store when it runs out of space, leaving no temporary chunk file (root: a small tmpfs)', (ctx) =>
+    withSmallTmpfs(join(dir, 'small'), ctx, async (mount) => {
       const big = join(dir, 'big');
       await writeFile(big, randomBytes(4 * 1024 * 1024, 52));
       const store = join(mount, 'store');
@@ -79,10 +78,7 @@ describe('make', () => {
       const files = (await readdir(store, { recursive: true })) as string[];
       expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
       expect(await exists(join(dir, 'big.caibx'))).toBe(false);
-    } finally {
-      execFileSync('umount', [mount]);
-    }
-  });
+    }));
 
   it('refuses an index output on a remote location before touching the store', async () => {
     const store = join(dir, 'store');
