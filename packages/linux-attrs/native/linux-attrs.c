@@ -109,8 +109,9 @@ static napi_value set_times_ns(napi_env env, napi_callback_info info) {
 
 // allocate(fd: number, offset: number, length: number): boolean — fallocate(2) mode 0 of a
 // range inside the file's size: one call reserves the blocks that buffered writes would
-// otherwise reserve page by page. False where the filesystem or file cannot (EOPNOTSUPP,
-// ENOSYS, ENODEV, EINVAL); other errors (ENOSPC, EBADF, ...) throw.
+// otherwise reserve page by page. Errors a write would meet too (ENOSPC, EDQUOT, EIO, EFBIG,
+// EBADF) throw; any other answer (EOPNOTSUPP, ENOSYS, ENODEV, a file system's own refusal)
+// is false: the caller just writes.
 static napi_value allocate(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -132,7 +133,7 @@ static napi_value allocate(napi_env env, napi_callback_info info) {
     while (r < 0 && errno == EINTR);
     if (r < 0) {
       int err = errno;
-      if (err == EOPNOTSUPP || err == ENOSYS || err == ENODEV || err == EINVAL || err == ESPIPE) done = false;
+      if (err != ENOSPC && err != EDQUOT && err != EIO && err != EFBIG && err != EBADF) done = false;
       else {
         char what[32];
         snprintf(what, sizeof what, "fd %d", fd);

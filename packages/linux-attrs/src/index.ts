@@ -54,9 +54,9 @@ export function setTimesNs(path: string | Buffer, ns: bigint): boolean {
  * Allocates `length` bytes of the open file `fd` from `offset` (fallocate(2), mode 0; the
  * range should lie inside the file's size, which then does not change). One call reserves
  * the blocks that buffered writes into a sparse range would reserve page by page. Returns
- * false when it cannot: no addon, or a filesystem or file without fallocate (the caller
- * just writes).
- * @throws Error with `errno` (ENOSPC, EBADF, ...) when the allocation fails.
+ * false when it cannot: no addon, or a file system or file that refuses fallocate (the
+ * caller just writes).
+ * @throws Error with `errno` for what a write would meet too: ENOSPC, EDQUOT, EIO, EFBIG, EBADF.
  */
 export function allocateRange(fd: number, offset: number, length: number): boolean {
   return load()?.allocate?.(fd, offset, length) ?? false;
