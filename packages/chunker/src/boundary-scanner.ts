@@ -1,7 +1,7 @@
+import { zeroRunEnd } from '@desync/core';
 import { BUZHASH_TABLE } from './buzhash-table.js';
 import { WasmBuzhash } from './buzhash-wasm.js';
 import { type ChunkSizes, discriminatorFor, WINDOW_SIZE } from './chunk-sizes.js';
-import { zeroRunEnd } from './zero-runs.js';
 
 // rol32(T[b], WINDOW_SIZE): the term that leaves the window; 48 mod 32 = 16.
 // Int32 tables keep the hash in V8's integer representation (uint32 values above 2^31

@@ -2,10 +2,12 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import {
   type ChunkHasher,
+  isAllZero,
   loadChunkHasher,
   loadCodec,
   writeChunkFileSync,
   type ZstdCodec,
+  zeroChunkDigest,
 } from '@desync/core';
 import { BoundaryScanner } from './boundary-scanner.js';
 import { WasmBuzhash } from './buzhash-wasm.js';
@@ -17,7 +19,6 @@ import {
   type ToWorker,
   type WantReply,
 } from './chunk-worker-protocol.js';
-import { zeroChunkDigest, zeroRunEnd } from './zero-runs.js';
 
 // Worker thread: reads one section of a file in blocks, finds casync's boundaries, hashes
 // each chunk and, for chunks to store, compresses them, all without copying the data out
@@ -174,16 +175,15 @@ async function chunkSection(task: SectionTask): Promise<void> {
   }
 }
 
-// All-zero chunks (disk images hold runs of zeros) have ids known by size: a memcmp that
-// stops at the first non-zero bytes spares SHA512/256 over them.
-const isZeroRange = (buf: Buffer, at: number, size: number): boolean =>
-  zeroRunEnd(buf, at, at + size) === at + size;
-
-/** The SHA512/256 of each chunk (32 bytes each, in order), all-zero chunks by lookup. */
+/**
+ * The SHA512/256 of each chunk (32 bytes each, in order). All-zero chunks (disk images hold
+ * runs of zeros) take their id by size: a memcmp that stops at the first other byte spares
+ * hashing them.
+ */
 function digestBlock(hasher: ChunkHasher, buf: Buffer, starts: number[], sizes: number[]): Uint8Array {
   const hashed: number[] = [];
   for (let k = 0; k < starts.length; k++) {
-    if (!isZeroRange(buf, starts[k] as number, sizes[k] as number)) hashed.push(k);
+    if (!isAllZero(buf, starts[k] as number, sizes[k] as number)) hashed.push(k);
   }
   const pick = (from: number[]) => Float64Array.from(hashed, (k) => from[k] as number);
   const digests = hashed.length > 0 ? hasher.digestMany(buf, pick(starts), pick(sizes)) : new Uint8Array(0);

@@ -30,6 +30,7 @@ export { openStore, registeredStoreSchemes, registerStoreScheme, storeSchemeFor 
 export { StoreRouter } from './store-router.js';
 export { tempPathFor } from './temp-path.js';
 export { writeOutput, writeToStdout } from './write-output.js';
+export { isAllZero, zeroChunkDigest, zeroRunEnd } from './zero-bytes.js';
 export type { ZstdCodec } from './zstd-codec.js';
 export { availableCodecs, loadCodec, MAX_CHUNK_SIZE } from './zstd-codec.js';
 export { isZstdFrame, zstdFrameContentSize, zstdFrameLength } from './zstd-frame.js';

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { type ChunkHasher, loadChunkHasher, loadCodec, MAX_CHUNK_SIZE, type ZstdCodec } from '@desync/core';
+import {
+  type ChunkHasher,
+  isAllZero,
+  loadChunkHasher,
+  loadCodec,
+  MAX_CHUNK_SIZE,
+  type ZstdCodec,
+} from '@desync/core';
 import { pwriteAll } from './pwrite-all.js';
 import type {
   ExtractItem,
@@ -39,14 +46,6 @@ function fdFor(path: string, flags: string): number {
 
 function digest(data: Uint8Array): string {
   return createHash('sha512-256').update(data).digest('hex');
-}
-
-let zeros = Buffer.alloc(256 * 1024);
-
-/** True when every byte is 0 (memcmp against a zero buffer: far faster than a JS loop). */
-function isZero(data: Uint8Array): boolean {
-  if (zeros.length < data.length) zeros = Buffer.alloc(data.length);
-  return Buffer.compare(data, zeros.subarray(0, data.length)) === 0;
 }
 
 function readRange(path: string, offset: number, size: number): Buffer {
@@ -93,7 +92,7 @@ function writeAt(
   skipZero: boolean,
   inPlace = false,
 ): void {
-  if (skipZero && isZero(data)) return;
+  if (skipZero && isAllZero(data)) return;
   const fd = fdFor(target, 'r+');
   for (const at of offsets) {
     if (!inPlace || !holdsAt(target, at, data)) pwriteAll(fd, data, 0, data.length, at);
@@ -186,7 +185,7 @@ async function extractBatch(
   const writes: number[] = [];
   const place = (item: ExtractItem, at: number): void => {
     const bytes = data.subarray(at, at + item.size);
-    if (skipZero && isZero(bytes)) return; // a hole already
+    if (skipZero && isAllZero(bytes)) return; // a hole already
     for (const offset of item.offsets) {
       if (inPlace === undefined || !holdsAt(inPlace, offset, bytes)) writes.push(at, item.size, offset);
     }

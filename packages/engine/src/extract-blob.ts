@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import {
@@ -14,6 +13,7 @@ import {
   StoreRouter,
   tempPathFor,
   writesInPlace,
+  zeroChunkDigest,
 } from '@desync/core';
 import type { ChunkIndex } from '@desync/index-format';
 import { loadAllocateRange } from './allocate-range.js';
@@ -96,11 +96,6 @@ function checkDevice(path: string, size: number): void {
   if (got === 0) {
     throw new FileError(path, `the device is smaller than the ${size} bytes the index describes`);
   }
-}
-
-/** SHA512/256 of `size` zero bytes: the raw id of an all-zero chunk of that size. */
-function zeroChunkId(size: number): Buffer {
-  return createHash('sha512-256').update(Buffer.alloc(size)).digest();
 }
 
 /** The stores behind `store` when all keep chunks in local files: workers read those directly. */
@@ -209,7 +204,7 @@ export async function extractBlob(options: ExtractBlobOptions): Promise<ExtractB
       : new Map();
     // Runs of zeros chunk into maximum-size chunks; the preallocated temp file already reads
     // as zeros there, so those chunks need no bytes at all (a hole). Not so on a device.
-    const zeroId = zeroChunkId(index.chunkSizes.max);
+    const zeroId = zeroChunkDigest(index.chunkSizes.max);
     const groups = groupChunks(index);
     // The distinct chunks to write (by number in `groups`).
     const work = new Int32Array(groups.length);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zeroChunkDigest, zeroRunEnd } from '../src/zero-runs.js';
+import { isAllZero, zeroChunkDigest, zeroRunEnd } from '../src/zero-bytes.js';
 
 describe('zeroRunEnd', () => {
   it('stops at the 4 KiB step holding the first non-zero byte, or at the end', () => {
@@ -12,6 +12,7 @@ describe('zeroRunEnd', () => {
         const nonZero = length === 0 ? -1 : spot % (length + 4096);
         if (nonZero >= 0 && nonZero < length) buf[nonZero] = 1;
         const end = zeroRunEnd(buf, start, length);
+        expect(isAllZero(buf, start, length - start)).toBe(end === length);
         expect(buf.subarray(start, end).every((b) => b === 0)).toBe(true);
         if (nonZero >= start && nonZero < length) {
           // The step holding the byte is not taken: the end is that step's start.

@@ -1,4 +1,5 @@
-// Runs of zeros, found at memcmp speed: disk images are full of them.
+// Runs of zero bytes, found at memcmp speed (disk images are full of them), and the ids of
+// all-zero chunks.
 import { createHash } from 'node:crypto';
 
 // Zero runs are checked this many bytes per memcmp.
@@ -19,9 +20,17 @@ export function zeroRunEnd(buf: Uint8Array, from: number, to: number): number {
   return at;
 }
 
+/** True when `buf[at, at + size)` holds only zeros (memcmp, stopping at the first other byte). */
+export function isAllZero(buf: Uint8Array, at = 0, size = buf.length - at): boolean {
+  return zeroRunEnd(buf, at, at + size) === at + size;
+}
+
 const zeroIds = new Map<number, Buffer>();
 
-/** The SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size (kept per size). */
+/**
+ * The SHA512/256 of `size` zero bytes: the id of an all-zero chunk of that size (kept per
+ * size; the Buffer is shared, do not modify it).
+ */
 export function zeroChunkDigest(size: number): Buffer {
   let id = zeroIds.get(size);
   if (!id) {
