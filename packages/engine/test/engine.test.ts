@@ -9,6 +9,7 @@ import {
   DataMismatch,
   digestChunk,
   FileError,
+  type Store,
   StoreRouter,
 } from '@desync/core';
 import { readIndex } from '@desync/index-format';
@@ -398,5 +399,64 @@ describe('extractBlob batches', () => {
     const out = join(dir, 'out.bin');
     await expect(extractBlob({ index, store, output: out })).rejects.toBeInstanceOf(ChunkInvalid);
     expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
+  });
+});
+
+// A store that is no directory of chunk files to extract (as http, ssh and s3 are not): its
+// chunks are fetched by the main thread and decompressed, verified and written by the workers.
+function fetchedOnly(store: LocalStore): Store {
+  return {
+    getChunk: (id, options) => store.getChunk(id, options),
+    hasChunk: (id) => store.hasChunk(id),
+    close: async () => {},
+    toString: () => 'fetched-only',
+  };
+}
+
+describe('extract from a store the workers cannot read', () => {
+  const fixed = { min: 16384, avg: 16384, max: 16384 };
+
+  it('writes many chunks fetched at once byte for byte', async () => {
+    const { store, index, input } = await made(3 * 1024 * 1024);
+    const out = join(dir, 'out.bin');
+    const r = await extractBlob({ index, store: fetchedOnly(store), output: out, concurrency: 16 });
+    expect(r.fetchedChunks).toBeGreaterThan(20);
+    expectSameBytes(await readFile(out), await readFile(input));
+  });
+
+  it('names what a wrong chunk holds: other bytes of the same size, or another size', async () => {
+    const input = join(dir, 'in.bin');
+    await writeFile(input, Buffer.from(randomBytes(16384 * 20 + 1000, 5)));
+    const store = new LocalStore({ path: join(dir, 'store') });
+    const indexPath = join(dir, 'in.caibx');
+    await makeBlob({ input, indexPath, store, chunkSizes: fixed });
+    const index = await readIndex(indexPath);
+    const last = index.length - 1;
+    const out = join(dir, 'out.bin');
+    const failure = async (): Promise<ChunkInvalid> => {
+      const err = await extractBlob({ index, store: fetchedOnly(store), output: out }).catch((e) => e);
+      expect(err).toBeInstanceOf(ChunkInvalid);
+      expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
+      return err as ChunkInvalid;
+    };
+    const frameOf = (k: number): Promise<Buffer> => readFile(store.chunkPath(index.id(k)));
+    const [third, fourth, lastFrame] = await Promise.all([frameOf(3), frameOf(4), frameOf(last)]);
+    // Each case with one chunk file replaced, the others as they were.
+    const cases: [number, Uint8Array, string | RegExp][] = [
+      [3, fourth, /^content hashes to [0-9a-f]{64}$/],
+      [3, lastFrame, 'holds 1000 bytes, the index says 16384'],
+      [last, third, 'holds 16384 bytes, the index says 1000'],
+      [3, Buffer.from('not zstd'), 'not a valid zstd frame'],
+    ];
+    for (const [k, frame, reason] of cases) {
+      const original = await frameOf(k);
+      await writeFile(store.chunkPath(index.id(k)), frame);
+      const err = await failure();
+      if (typeof reason === 'string') expect(err.reason).toBe(reason);
+      else expect(err.reason).toMatch(reason);
+      await writeFile(store.chunkPath(index.id(k)), original);
+    }
+    await extractBlob({ index, store: fetchedOnly(store), output: out });
+    expectSameBytes(await readFile(out), await readFile(input));
   });
 });
