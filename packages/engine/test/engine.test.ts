@@ -50,6 +50,11 @@ function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(Buffer.compare(actual, expected)).toBe(0);
 }
 
+/** What an extract to `dir`/out.bin left: the output or its temporary file. */
+async function outputsLeft(): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'));
+}
+
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const p of it) parts.push(p);
@@ -398,7 +403,7 @@ describe('extractBlob batches', () => {
     await writeFile(store.chunkPath(victim), await readFile(store.chunkPath(other)));
     const out = join(dir, 'out.bin');
     await expect(extractBlob({ index, store, output: out })).rejects.toBeInstanceOf(ChunkInvalid);
-    expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
+    expect(await outputsLeft()).toEqual([]);
   });
 });
 
@@ -436,7 +441,7 @@ describe('extract from a store the workers cannot read', () => {
     const failure = async (): Promise<ChunkInvalid> => {
       const err = await extractBlob({ index, store: fetchedOnly(store), output: out }).catch((e) => e);
       expect(err).toBeInstanceOf(ChunkInvalid);
-      expect((await readdir(dir)).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
+      expect(await outputsLeft()).toEqual([]);
       return err as ChunkInvalid;
     };
     const frameOf = (k: number): Promise<Buffer> => readFile(store.chunkPath(index.id(k)));
